@@ -1,0 +1,5 @@
+import sys
+
+from striate.cli import main
+
+sys.exit(main())

@@ -1,0 +1,69 @@
+"""The arithmetic every striate layer knows about itself.
+
+A striate layer subclasses the torch module it extends (``class Conv2d(nn.Conv2d, Layer)``),
+keeps PyTorch's argument names, and adds four methods beside ``forward``:
+
+- ``output_shape(in_shape)``: the per-sample output shape, e.g. ``(C, H, W) -> (C', H', W')``;
+  merges take several shapes: ``output_shape(*in_shapes)``. Raises ``ShapeError`` when the
+  input does not fit, with the formula and the numbers.
+- ``macs(in_shape)``: multiply-adds of one sample's forward pass (convolution and dense
+  layers; 0 for the rest, the convention of the ResNet paper and torchvision's tables).
+- ``rf()``: the per-axis kernel/stride/padding/dilation of the window the layer slides
+  (for the receptive field), or ``None`` when the layer leaves the receptive field unchanged.
+- ``config()``: the constructor arguments as a JSON-able dict, so that
+  ``type(layer)(**layer.config())`` builds the same layer (the spec format relies on it).
+
+Parameter counts come from ``parameters()``, which works on the meta device too. Activation
+size is ``prod(output_shape)``. Composite blocks fold over their children's methods and
+never write a second formula.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class RFParams:
+    """The window a layer slides, per spatial axis (one entry per axis).
+
+    ``padding`` is the padding before the first input (left/top), which is what moves the
+    receptive field's start; ``dilation`` spreads the kernel to ``d·(k − 1) + 1`` inputs.
+    """
+
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+
+    @property
+    def effective_kernel(self) -> tuple[int, ...]:
+        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation, strict=True))
+
+
+class Layer:
+    """Mixin of the arithmetic methods; the defaults describe a shape-preserving layer."""
+
+    def output_shape(self, in_shape: Shape) -> Shape:
+        """Per-sample output shape for a per-sample input shape."""
+        return tuple(in_shape)
+
+    def macs(self, in_shape: Shape) -> int:
+        """Multiply-adds for one sample."""
+        return 0
+
+    def activations(self, in_shape: Shape) -> int:
+        """Values this layer outputs for one sample."""
+        return math.prod(self.output_shape(in_shape))
+
+    def rf(self) -> RFParams | None:
+        """The sliding window of this layer, or None if the receptive field is unchanged."""
+        return None
+
+    def config(self) -> dict[str, Any]:
+        """Constructor arguments, JSON-able: ``type(self)(**self.config())`` rebuilds it."""
+        return {}
