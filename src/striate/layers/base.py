@@ -13,6 +13,14 @@ keeps PyTorch's argument names, and adds four methods beside ``forward``:
 - ``config()``: the constructor arguments as a JSON-able dict, so that
   ``type(layer)(**layer.config())`` builds the same layer (the spec format relies on it).
 
+Strict mode is a keyword, not a module attribute: ``output_shape(in_shape, strict=True)``
+raises a ``ShapeError`` with the fix (``use padding=1 or stride=2``) when a window does not
+fit exactly. The default (``strict=False``) follows PyTorch: the output size is rounded down
+and the trailing inputs no window reaches are dropped; ``dropped_inputs(in_shape)`` says how
+many per spatial axis, so that a summary can mark such layers. A window larger than the
+padded input always raises. ``forward`` always follows PyTorch, but turns PyTorch's
+``RuntimeError`` for an input that cannot fit into the same ``ShapeError``.
+
 Parameter counts come from ``parameters()``, which works on the meta device too. Activation
 size is ``prod(output_shape)``. Composite blocks fold over their children's methods and
 never write a second formula.
@@ -48,9 +56,21 @@ class RFParams:
 class Layer:
     """Mixin of the arithmetic methods; the defaults describe a shape-preserving layer."""
 
-    def output_shape(self, in_shape: Shape) -> Shape:
-        """Per-sample output shape for a per-sample input shape."""
+    def output_shape(self, in_shape: Shape, *, strict: bool = False) -> Shape:
+        """Per-sample output shape for a per-sample input shape.
+
+        Args:
+            strict: raise a ShapeError (with the fix) when trailing inputs would be dropped.
+        """
         return tuple(in_shape)
+
+    def dropped_inputs(self, in_shape: Shape) -> tuple[int, ...]:
+        """Trailing inputs no window reaches, per spatial axis (all 0 when it fits)."""
+        return (0,) * max(len(in_shape) - 1, 0)
+
+    def describe(self) -> str:
+        """Short name used in error messages, e.g. ``Conv2d(k=3, s=3)``."""
+        return type(self).__name__
 
     def macs(self, in_shape: Shape) -> int:
         """Multiply-adds for one sample."""

@@ -173,3 +173,10 @@ def conv_macs(in_channels: int, out_shape: tuple[int, ...], kernel: tuple[int, .
     """Multiply-adds of a convolution: every output value is a dot product of
     ``prod(k)·C_in/groups`` terms. ``out_shape`` is ``(C_out, *spatial)``."""
     return math.prod(out_shape) * math.prod(kernel) * (in_channels // groups)
+
+
+def transposed_conv_macs(in_shape: tuple[int, ...], out_channels: int, kernel: tuple[int, ...],
+                         groups: int = 1) -> int:
+    """Multiply-adds of a transposed convolution: every input value ``(C_in, *spatial)`` is
+    multiplied by ``prod(k)·C_out/groups`` weights and scattered into the output."""
+    return math.prod(in_shape) * math.prod(kernel) * (out_channels // groups)

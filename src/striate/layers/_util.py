@@ -1,0 +1,95 @@
+"""Argument and shape checks shared by the layers (private)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from striate.layers.errors import ConfigError, ShapeError
+from striate.layers.formulas import check_positive
+
+Shape = tuple[int, ...]
+
+
+def ntuple(value: Any, n: int, name: str, *, minimum: int = 1) -> tuple[int, ...]:
+    """``value`` (an int or a sequence of ``n`` ints) as a tuple of ``n`` ints ``>= minimum``."""
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+    bad = len(items) != n or any(
+        isinstance(v, bool) or not isinstance(v, int) or v < minimum for v in items
+    )
+    if bad:
+        need = "positive" if minimum == 1 else "non-negative"
+        raise ConfigError(
+            f"{name} must be a {need} integer or {n} of them. Received: {name}={value!r}"
+        )
+    return items
+
+
+def positive(name: str, value: Any) -> int:
+    """A positive int, else a ConfigError naming the argument."""
+    return check_positive(name, value)
+
+
+def probability(name: str, value: Any) -> float:
+    """A float in [0, 1], else a ConfigError naming the argument."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ConfigError(f"{name} must be between 0 and 1. Received: {name}={value!r}")
+    return float(value)
+
+
+def as_shape(in_shape: Any, layer: str) -> Shape:
+    """The per-sample shape as a tuple of positive ints, or a ShapeError."""
+    try:
+        shape = tuple(int(s) for s in in_shape)
+    except (TypeError, ValueError):
+        raise ShapeError(f"{layer}: a shape is a tuple of ints. Received: {in_shape!r}") from None
+    if any(s <= 0 for s in shape):
+        raise ShapeError(f"{layer}: sizes must be positive. Received shape {shape}")
+    return shape
+
+
+def check_rank(in_shape: Any, rank: int, layer: str, what: str) -> Shape:
+    """Check a per-sample shape has ``rank`` axes (``what`` names them, e.g. ``(C, H, W)``)."""
+    shape = as_shape(in_shape, layer)
+    if len(shape) != rank:
+        raise ShapeError(
+            f"{layer} expects a per-sample input {what} ({rank} axes) but received shape "
+            f"{shape}; shapes are per sample, without the batch axis"
+        )
+    return shape
+
+
+def check_channels(shape: Shape, expected: int, layer: str, name: str = "in_channels") -> None:
+    """The first axis must hold ``expected`` channels."""
+    if shape[0] != expected:
+        raise ShapeError(
+            f"{layer} expects {expected} input channels but received shape {shape} "
+            f"({shape[0]} channels); set {name}={shape[0]} or fix the layer before it"
+        )
+
+
+def kxs(kernel: tuple[int, ...], stride: tuple[int, ...]) -> str:
+    """``k=3, s=2`` (square) or ``k=3x5, s=1x2`` for error messages."""
+
+    def one(t: tuple[int, ...]) -> str:
+        return str(t[0]) if len(set(t)) == 1 else "x".join(map(str, t))
+
+    return f"k={one(kernel)}, s={one(stride)}"
+
+
+def rethrow_shape(layer: Any, x: torch.Tensor, err: RuntimeError, *others: torch.Tensor) -> None:
+    """Turn PyTorch's RuntimeError for a bad input into the layer's ShapeError, if it has one."""
+    try:
+        if others:
+            layer.output_shape(*(tuple(t.shape[1:]) for t in (x, *others)))
+        else:
+            layer.output_shape(tuple(x.shape[1:]))
+    except ShapeError as shape_err:
+        raise shape_err from err
+
+
+def numel(shape: Shape) -> int:
+    """Number of values in a shape."""
+    return math.prod(shape)
