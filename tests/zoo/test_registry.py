@@ -1,0 +1,96 @@
+"""The zoo's registry: names, info, create, options and errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import striate.zoo as zoo
+from striate.layers.errors import ConfigError, ShapeError
+from striate.zoo.registry import register
+
+
+def test_names_and_info():
+    names = zoo.names()
+    assert len(names) == len(set(names))
+    for required in ("lenet5", "alexnet", "vgg16", "vgg16_bn", "keras_mnist", "keras_cifar10",
+                     "cs231n_cifar", "tdnn"):
+        assert required in names
+    info = zoo.info("vgg16")
+    assert info.family == "VGG"
+    assert info.year == 2014
+    assert info.input_shape == (3, 224, 224)
+    assert "Simonyan" in info.paper
+    assert zoo.names(family="VGG") == [n for n in names if n.startswith("vgg")]
+
+
+def test_create_sets_zoo_config_and_default_input():
+    model = zoo.create("lenet5", num_classes=7, input_shape=(1, 28, 28))
+    assert model.zoo_config == {
+        "name": "lenet5",
+        "options": {"num_classes": 7, "input_shape": [1, 28, 28], "original": False},
+    }
+    assert model.default_input_shape == (1, 28, 28)
+    out = model(torch.zeros(3, 1, 28, 28))
+    assert out.shape == (3, 7)
+    # the recorded options rebuild the same architecture
+    again = zoo.create(model.zoo_config["name"], **model.zoo_config["options"])
+    assert [p.shape for p in again.parameters()] == [p.shape for p in model.parameters()]
+
+
+def test_unknown_name_suggests_close_names():
+    with pytest.raises(ConfigError, match=r"unknown zoo model 'vgg61'; did you mean .*vgg16"):
+        zoo.create("vgg61")
+    with pytest.raises(ConfigError, match="did you mean"):
+        zoo.info("lenet")
+
+
+def test_unknown_option_lists_the_options():
+    with pytest.raises(ConfigError, match=r"lenet5: unknown option 'orignal'; did you mean "
+                                          r"original\? its options are: original"):
+        zoo.create("lenet5", orignal=True)
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True, "10"])
+def test_bad_num_classes(bad):
+    with pytest.raises(ConfigError, match="num_classes must be a positive integer"):
+        zoo.create("lenet5", num_classes=bad)
+
+
+@pytest.mark.parametrize("bad", [(1, 32), (1, 0, 32), "32x32", (1, 32.0, 32)])
+def test_bad_input_shape(bad):
+    with pytest.raises(ConfigError, match=r"lenet5: input_shape must be 3 positive integers"):
+        zoo.create("lenet5", input_shape=bad)
+
+
+def test_too_small_input_is_one_line_with_layer_formula_and_smallest_size():
+    with pytest.raises(ShapeError) as err:
+        zoo.create("lenet5", input_shape=(1, 8, 8))
+    text = str(err.value)
+    assert "\n" not in text
+    # 8 → conv1 4 → pool1 2, and conv2's 5x5 window no longer fits: (2 − 5 + 0)/1 + 1
+    assert text.startswith("lenet5, input (1, 8, 8): features.conv2 (Conv2d k=5 s=1)")
+    assert "(2 − 5 + 2·0)/1 + 1 = -2" in text
+    # the smallest input: 16 → 12 → 6 → 2 → 1
+    assert text.endswith("the smallest input lenet5 accepts is 16x16")
+
+
+def test_vgg_input_too_small_names_the_pooling_layer():
+    with torch.device("meta"), pytest.raises(ShapeError) as err:
+        zoo.create("vgg16", input_shape=(3, 16, 16))
+    text = str(err.value)
+    assert text.startswith("vgg16, input (3, 16, 16): features.pool5 (MaxPool2d k=2 s=2)")
+    assert text.endswith("is 32x32")  # five 2x2 poolings: 2^5
+
+
+def test_duplicate_registration_raises():
+    with pytest.raises(ValueError, match="registered twice"):
+        register("lenet5", family="x", year=1, paper="x", params=None, input_shape=(1, 2, 2),
+                 description="x")(lambda *, num_classes=1, input_shape=(1, 2, 2): None)
+
+
+def test_builder_must_accept_the_reserved_arguments():
+    with pytest.raises(ValueError, match="has no argument 'input_shape'"):
+        register("zz_broken", family="x", year=1, paper="x", params=None, input_shape=(1,),
+                 description="x")(lambda *, num_classes=1: None)
+    assert "zz_broken" not in zoo.names()
