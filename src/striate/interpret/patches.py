@@ -1,0 +1,219 @@
+"""Top-k patches: the input patches that excite each feature map most over a data set
+(Zeiler & Fergus 2013, figure 2: "the top 9 activations in a random subset of feature maps
+across the validation data, projected down to pixel space" beside "the corresponding image
+patches").
+
+The data set is scanned once, batch by batch; per channel a running top-k (k values, image
+indices and unit positions) is merged with each batch's per-image maxima, so memory is
+``O(batch · activations + channels · k)`` whatever the data set's size. Each winner is
+cropped from its image with the unit's receptive field, clipped at the borders.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from striate.interpret._common import (
+    capture,
+    check_input,
+    data_arrays,
+    iter_batches,
+    make_preprocess,
+    model_device,
+    take,
+)
+from striate.interpret._rules import evaluating
+from striate.interpret.receptive import receptive_field
+from striate.layers.errors import ConfigError
+
+
+class RunningTopK:
+    """The k largest values per row seen so far, with a payload (sample index, position).
+
+    Memory is ``rows · k`` whatever the number of updates.
+    """
+
+    def __init__(self, rows: int, k: int) -> None:
+        self.k = k
+        self.values = torch.full((rows, k), -torch.inf)
+        self.index = torch.full((rows, k), -1, dtype=torch.long)
+        self.pos = torch.full((rows, k), -1, dtype=torch.long)
+
+    def update(self, values: torch.Tensor, index: torch.Tensor, pos: torch.Tensor) -> None:
+        """Merge candidates ``(rows, m)`` (values, sample indices, positions)."""
+        v = torch.cat([self.values, values.float().cpu()], dim=1)
+        i = torch.cat([self.index, index.cpu()], dim=1)
+        p = torch.cat([self.pos, pos.cpu()], dim=1)
+        top = torch.topk(v, min(self.k, v.shape[1]), dim=1)
+        self.values = top.values
+        self.index = torch.gather(i, 1, top.indices)
+        self.pos = torch.gather(p, 1, top.indices)
+
+
+@dataclass
+class ChannelPatches:
+    """The top-k of one channel, strongest first (fewer when the data set is smaller)."""
+
+    channel: int
+    values: np.ndarray
+    indices: np.ndarray
+    units: np.ndarray
+    boxes: list[tuple[slice, ...]]
+    patches: list[np.ndarray]
+    reconstructions: list[np.ndarray] = field(default_factory=list)
+
+
+@dataclass
+class TopPatches:
+    """Top-k patches of several channels of one layer.
+
+    Attributes:
+        layer: the layer scanned.
+        field: its receptive field (size, effective stride, effective padding).
+        channels: per channel, the values, sample indices, units, crop boxes, the crops
+            (display scale) and, when asked, their DeconvNet reconstructions (same crops).
+    """
+
+    layer: str
+    field: Any
+    channels: list[ChannelPatches]
+
+
+def top_patches(model: nn.Module, data: Any, layer: str, *, k: int = 9,
+                channels: Sequence[int] | None = None, max_channels: int = 16,
+                batch_size: int = 64, limit: int | None = None, deconv: bool = True,
+                preprocess: Any = None, normalization: Any = None) -> TopPatches:
+    """Find the ``k`` inputs that activate each channel of ``layer`` most, and crop them.
+
+    Each image counts once per channel, at its strongest unit.
+
+    Args:
+        data: an ArrayDataset (``.x`` uint8 images or float sequences), ``(x, y)`` or array.
+        channels: the channels to return (default: the first ``max_channels``); all are
+            scanned anyway.
+        limit: scan only the first ``limit`` samples.
+        deconv: also project each winner to pixel space with a DeconvNet.
+
+    Raises:
+        ConfigError: an unknown layer, a layer without channels, or a bad channel.
+        ShapeError: samples the model cannot take.
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or k <= 0:
+        raise ConfigError(f"k must be a positive integer, got {k!r}").at("--k")
+    x, _, _ = data_arrays(data)
+    if len(x) == 0:
+        raise ConfigError("the data set is empty")
+    prep = make_preprocess(model, preprocess, normalization, tuple(x.shape[1:]))
+    first = prep.display(take(x, slice(0, 1)))
+    check_input(model, tuple(first.shape[1:]))
+    device = model_device(model)
+    top: RunningTopK | None = None
+    spatial: tuple[int, ...] = ()
+    with evaluating(model), torch.no_grad():
+        for start, raw in iter_batches(x, batch_size, limit):
+            found, _ = capture(model, prep(raw).to(device), [layer])
+            act = found[layer]
+            if act.dim() < 2:
+                raise ConfigError(f"{layer} outputs shape {tuple(act.shape)}; top-k patches "
+                                  "need channels").at("--layer")
+            spatial = tuple(act.shape[2:])
+            flat = act.reshape(act.shape[0], act.shape[1], -1)
+            best, pos = flat.max(dim=2)  # (N, C): one candidate per image and channel
+            if top is None:
+                top = RunningTopK(act.shape[1], k)
+            idx = torch.arange(start, start + act.shape[0]).expand(act.shape[1], -1)
+            top.update(best.T, idx, pos.T)
+    assert top is not None  # x is not empty
+    n_ch = top.values.shape[0]
+    chosen = list(range(min(n_ch, max_channels))) if channels is None else list(channels)
+    bad = [c for c in chosen if not 0 <= c < n_ch]
+    if bad:
+        raise ConfigError(f"{layer} has {n_ch} channels (0…{n_ch - 1}), got {bad}"
+                          ).at("--channel")
+    rf = receptive_field(model, tuple(first.shape[1:]), layer)
+    bounds = tuple(first.shape[2:])
+    out = []
+    for c in chosen:
+        ok = top.index[c] >= 0
+        idx = top.index[c][ok].numpy()
+        units = np.array([np.unravel_index(int(p), spatial) for p in top.pos[c][ok]],
+                         dtype=np.int64).reshape(len(idx), len(spatial))
+        images = prep.display(take(x, idx)).numpy()
+        boxes = [rf.box(u, bounds) for u in units]
+        patches = [img[(slice(None), *b)] for img, b in zip(images, boxes, strict=True)]
+        ch = ChannelPatches(c, top.values[c][ok].numpy(), idx, units, boxes, patches)
+        if deconv and len(idx):
+            from striate.interpret.deconvnet import deconvnet
+
+            rec = deconvnet(model, take(x, idx), layer, channel=c, unit=[tuple(u) for u in units],
+                            preprocess=prep)
+            ch.reconstructions = [r[(slice(None), *b)] for r, b in
+                                  zip(rec.images, boxes, strict=True)]
+        out.append(ch)
+    return TopPatches(layer=layer, field=rf, channels=out)
+
+
+def _full_size(patch: np.ndarray, box: tuple[slice, ...], unit: Sequence[int], rf: Any,
+               fill: float) -> np.ndarray:
+    """Put a clipped crop back at its place in a receptive-field-sized canvas."""
+    canvas = np.full((patch.shape[0], *rf.size), fill, dtype=np.float32)
+    starts = [s0 for s0, _ in rf.full_box(unit)]
+    where = tuple(slice(b.start - s, b.stop - s) for b, s in zip(box, starts, strict=True))
+    canvas[(slice(None), *where)] = patch
+    return canvas
+
+
+def save_top_patches(result: TopPatches, path: str | os.PathLike[str], *,
+                     force: bool = False) -> Path:
+    """Draw, per channel, the DeconvNet reconstructions (left, 3x3) beside their patches
+    (right, 3x3), as in Zeiler & Fergus's figure 2. Clipped patches keep their place in a
+    grey receptive-field-sized cell."""
+    from striate.interpret._common import grid_side, normalise01
+    from striate.interpret._plot import as_image, pyplot, save_figure
+
+    plt = pyplot()
+    chans = result.channels
+    k = max((len(c.indices) for c in chans), default=1)
+    side = max(1, int(np.ceil(np.sqrt(k))))
+    with_rec = any(c.reconstructions for c in chans)
+    halves = 2 if with_rec else 1
+    brows, bcols = grid_side(len(chans))
+    cols = bcols * (halves * side + 1)
+    rows = brows * (side + 1)
+    cell = 0.42 if k > 1 else 0.8
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * cell, rows * cell + 0.5),
+                             squeeze=False, gridspec_kw={"wspace": 0.05, "hspace": 0.05})
+    for ax in axes.ravel():
+        ax.axis("off")
+    for b, ch in enumerate(chans):
+        br, bc = divmod(b, bcols)
+        r0, c0 = br * (side + 1) + 1, bc * (halves * side + 1)
+        head = axes[r0 - 1, c0]
+        head.text(0, 0.2, f"ch {ch.channel}", fontsize=7, transform=head.transAxes)
+        for j in range(len(ch.indices)):
+            rr, cc = divmod(j, side)
+            cells = [(ch.patches[j], c0 + (side if with_rec else 0) + cc)]
+            if with_rec:
+                cells.append((normalise01(ch.reconstructions[j]), c0 + cc))
+            for img, col in cells:
+                full = _full_size(img, ch.boxes[j], ch.units[j], result.field, 0.5)
+                if full.ndim == 2 or full.shape[0] not in (1, 3):
+                    full = full.reshape(full.shape[0], -1)[None]
+                shown, cmap = as_image(full, normalise=False)
+                ax = axes[r0 + rr, col]
+                ax.imshow(shown, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+                ax.axis("on")
+                ax.set_xticks([])
+                ax.set_yticks([])
+    size = "x".join(map(str, result.field.size))
+    what = "DeconvNet (left) and patches (right)" if with_rec else "patches"
+    fig.suptitle(f"{result.layer}: top-{k} {what}, receptive field {size}", fontsize=9)
+    return save_figure(fig, path, force=force)
