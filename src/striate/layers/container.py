@@ -17,7 +17,7 @@ def chain_shape(layers: Any, in_shape: Shape, *, strict: bool = False) -> Shape:
         try:
             shape = layer.output_shape(shape, strict=strict)
         except StriateError as err:
-            raise err.at(name) from None
+            raise located(err, name) from None
     return shape
 
 
@@ -29,14 +29,29 @@ def chain_macs(layers: Any, in_shape: Shape) -> int:
             total += layer.macs(shape)
             shape = layer.output_shape(shape)
         except StriateError as err:
-            raise err.at(name) from None
+            raise located(err, name) from None
     return total
 
 
+def located(err: StriateError, child: str) -> StriateError:
+    """The error with the child's name in front of its message (``conv1: Conv2d(…): …``);
+    the caller that knows the block's own name adds it with ``.at``."""
+    if err.where:
+        return err
+    clone = type(err).__new__(type(err))
+    clone.__dict__.update(err.__dict__)
+    StriateError.__init__(clone, f"{child}: {err.message}")
+    return clone
+
+
 def _named(layers: Any) -> list[tuple[str, Any]]:
+    """(name, layer) pairs of a module's children, of a list of pairs, or of a list."""
     if isinstance(layers, nn.Module):
         return list(layers.named_children())
-    return [(str(i), layer) for i, layer in enumerate(layers)]
+    items = list(layers)
+    if all(isinstance(item, tuple) for item in items):
+        return items
+    return [(str(i), layer) for i, layer in enumerate(items)]
 
 
 class Sequential(Layer, nn.Sequential):
