@@ -37,6 +37,8 @@ class LayerEntry:
             extras["act"] = self.act.to_data()
         if not self.options and not extras:
             return self.type
+        if self.type in ("add", "concat") and not self.options and list(extras) == ["from"]:
+            return {self.type: list(self.inputs or ())}  # ``add: [a, b]``
         return {self.type: {**_plain(self.options), **extras}}
 
 
