@@ -107,19 +107,18 @@ class _Planner:
             for copy in range(entry.repeat):
                 inputs = refs if copy == 0 else (prev,)
                 name = self.add(entry, index, inputs, copy, role="layer")
-                if name is None:
-                    break
                 if entry.act is not None:
-                    name = self.add(entry.act, index, (name,), copy, role="act",
-                                    owner=name) or name
+                    name = self.add(entry.act, index, (name,), copy, role="act", owner=name)
                 prev = name
+                if self.shapes.get(name) is None:
+                    break  # reported once; the copies would repeat the problem
             if entry.name:
                 entry_out[entry.name] = prev
         outputs = tuple(entry_out.get(o, o) for o in self.spec.outputs or (prev,))
         return Plan(self.nodes, outputs, self.params)
 
     def add(self, entry: LayerEntry, index: int, inputs: tuple[str, ...], copy: int,
-            role: str, owner: str | None = None) -> str | None:
+            role: str, owner: str | None = None) -> str:
         if not entry.ok:  # already reported; what follows it is checked without its shape
             name = entry.name or f"?{index}"
             self.shapes[name] = None
@@ -142,7 +141,8 @@ class _Planner:
             where = self.at(path, "kind") if kind is not None and "unknown" in str(error) \
                 else self.at(path)
             self.problems.add(where, str(error) if error else entry.type)
-            return None
+            self.shapes[f"?{index}"] = None
+            return f"?{index}"
         base = entry.type if not re.search(r"\dd$", entry.type) else short_name(cls)
         if role == "act":
             name = f"{owner}_{base}"
@@ -155,7 +155,7 @@ class _Planner:
         kwargs = self.kwargs(entry, cls, options, check=copy == 0)
         if kwargs is None:
             self.shapes[name] = None
-            return None
+            return name
         if copy > 0 and "stride" in kwargs:
             kwargs["stride"] = 1  # a repeated stage downsamples in its first copy only
         label = f"{name} ({cls.__name__})"
@@ -228,7 +228,7 @@ class _Planner:
             kwargs[target] = _tuples(value)
         missing = [n for n, p in params.items() if p.default is inspect.Parameter.empty
                    and n not in given and n not in INFERRED]
-        if missing:
+        if missing and ok:
             if check:
                 aliases = {"out_channels": "out", "out_features": "out",
                            "kernel_size": "kernel"}

@@ -68,7 +68,7 @@ SHORT: dict[str, TypeInfo] = {
     "residual": TypeInfo(_any("BasicBlock"), "residual block (two 3x3 convolutions)"),
     "bottleneck": TypeInfo(_any("Bottleneck"), "bottleneck residual block (1x1-3x3-1x1)"),
     "inception": TypeInfo(_any("InceptionBlock"), "inception module"),
-    "aux_head": TypeInfo(_any("AuxHead"), "GoogLeNet auxiliary classifier"),
+    "aux_head": TypeInfo(_any("AuxHead", "InceptionAux"), "GoogLeNet auxiliary classifier"),
     "dense_block": TypeInfo(_any("DenseBlock"), "DenseNet dense block"),
     "transition": TypeInfo(_any("Transition"), "DenseNet transition layer"),
     "fire": TypeInfo(_any("Fire"), "SqueezeNet fire module"),
@@ -85,9 +85,12 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "pad": ("padding",),
     "rate": ("p",),
     "growth": ("growth_rate",),
+    "layers": ("num_layers",),
+    "mid": ("mid_channels",),
 }
 # the alias written back by to_spec
-PREFERRED_ALIAS = {"out_channels": "out", "out_features": "out", "kernel_size": "kernel"}
+PREFERRED_ALIAS = {"out_channels": "out", "out_features": "out", "kernel_size": "kernel",
+                   "mid_channels": "mid", "num_layers": "layers", "growth_rate": "growth"}
 
 # constructor parameters filled from the input shape when the spec leaves them out
 INFERRED = ("in_channels", "in_features", "num_features")
