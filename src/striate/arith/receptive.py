@@ -1,0 +1,381 @@
+"""Receptive fields, effective strides and effective paddings through any traceable graph.
+
+The recurrences of Araujo, Norris & Sim, "Computing Receptive Fields of Convolutional
+Neural Networks" (Distill, 2019), applied per spatial axis to every layer ``l`` with kernel
+``k``, stride ``s``, left padding ``p`` and dilation ``d`` (``k_eff = d·(k − 1) + 1``)::
+
+    r_l = r_{l-1} + (k_eff − 1)·j_{l-1}      (receptive field size)
+    j_l = j_{l-1}·s                           (jump, the effective stride)
+    P_l = P_{l-1} + p·j_{l-1}                 (effective padding)
+
+so that unit ``u`` of layer ``l`` sees the input positions ``u·j_l − P_l … u·j_l − P_l +
+r_l − 1`` (the padded zeros included). Where paths meet (a residual add, an inception
+concat) the region is the union over the paths, which is the maximum when the paths are
+centred alike; paths with different jumps cannot meet and raise a ShapeError.
+
+The graph comes from ``torch.fx`` with striate layers (and striate blocks that define their
+own ``rf()``) as leaves; it runs on the meta device. A model fx cannot trace falls back on
+the order of its module calls, as a chain, and says so.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import operator
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import fx, nn
+
+from striate.arith import foreign, trace
+from striate.layers.base import Layer
+from striate.layers.errors import ShapeError, StriateError
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """Where a layer's output units look in the input, per spatial axis.
+
+    Unit ``u`` sees input positions ``u·stride − padding … u·stride − padding + size − 1``
+    along each axis (negative positions and positions past the end are padding).
+    """
+
+    size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+
+    def span(self, unit: Sequence[int]) -> tuple[tuple[int, int], ...]:
+        """First and last input position seen by output unit ``unit``, per axis."""
+        return tuple((u * j - p, u * j - p + r - 1)
+                     for u, j, p, r in zip(unit, self.stride, self.padding, self.size,
+                                           strict=True))
+
+
+@dataclass(frozen=True)
+class _State:
+    size: tuple[int, ...]
+    jump: tuple[int, ...]
+    pad: tuple[int, ...]
+    units: tuple[int, ...]
+    flat: bool = False
+
+    def field(self) -> ReceptiveField:
+        return ReceptiveField(self.size, self.jump, self.pad)
+
+
+def _start(units: Shape) -> _State:
+    n = len(units)
+    return _State((1,) * n, (1,) * n, (0,) * n, tuple(units))
+
+
+def _apply(state: _State, win: foreign.Window, units: Shape, flat: bool = False) -> _State:
+    return _State(
+        tuple(r + (k - 1) * j for r, k, j in zip(state.size, win.effective_kernel, state.jump,
+                                                 strict=True)),
+        tuple(j * s for j, s in zip(state.jump, win.stride, strict=True)),
+        tuple(p + b * j for p, b, j in zip(state.pad, win.pad_before, state.jump, strict=True)),
+        tuple(units),
+        flat,
+    )
+
+
+def _collapse(state: _State) -> _State:
+    """Every unit of the input now feeds every output (flatten, dense, global pooling)."""
+    if state.flat:
+        return state
+    n = len(state.units)
+    win = foreign.Window(state.units, state.units, (0,) * n, (0,) * n, (1,) * n)
+    return _apply(state, win, (1,) * n, flat=True)
+
+
+class _Analysis:
+    """Propagates receptive-field states from node to node, collecting notes."""
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def merge(self, states: list[_State | None], where: str) -> _State | None:
+        if any(s is None for s in states):
+            return None
+        known = [s for s in states if s is not None]
+        if len(known) == 1:
+            return known[0]
+        widest = max(known, key=lambda s: math.prod(s.units))
+        main = [s for s in known if s.units == widest.units]
+        if len(main) < len(known):
+            if any(not all(u == 1 for u in s.units) for s in known if s not in main):
+                self.note(f"receptive field at {where}: inputs of different sizes meet; "
+                          "not followed past it")
+                return None
+            self.note(f"receptive field at {where}: a broadcast (global) input is not "
+                      "counted in the per-unit field")
+        jumps = {s.jump for s in main}
+        if len(jumps) > 1:
+            listed = " and ".join(str(j if len(j) > 1 else j[0]) for j in sorted(jumps))
+            raise ShapeError(
+                f"paths that meet here have effective strides {listed}; their receptive "
+                "fields cannot be merged: make the strides along both paths multiply to "
+                "the same value"
+            ).at(where)
+        pad = tuple(max(vals) for vals in zip(*(s.pad for s in main), strict=True))
+        end = tuple(max(vals) for vals in zip(*((r - p for r, p in zip(s.size, s.pad,
+                                                                       strict=True))
+                                                for s in main), strict=True))
+        size = tuple(e + p for e, p in zip(end, pad, strict=True))
+        return _State(size, main[0].jump, pad, widest.units, all(s.flat for s in main))
+
+    def step(self, state: _State | None, module: nn.Module | None, in_shape: Shape | None,
+             out_shape: Shape | None, where: str) -> _State | None:
+        if state is None or out_shape is None or in_shape is None:
+            return None
+        if state.flat:
+            return state
+        n = len(state.units)
+        in_sp, out_sp = tuple(in_shape[1:]), tuple(out_shape[1:])
+        if module is not None and len(in_sp) == n and not _upsamples(module):
+            win = foreign.window(module, in_sp, out_sp)
+            if win is not None:
+                if win.approximate:
+                    self.note(f"receptive field at {where}: adaptive pooling with uneven "
+                              "windows, the largest window is used")
+                flat = len(out_shape) <= 1
+                return _apply(state, win, out_sp if len(out_sp) == n else (1,) * n, flat)
+        if len(in_sp) == n and out_sp == in_sp:
+            return _State(state.size, state.jump, state.pad, out_sp)
+        if len(out_shape) <= 1 or (len(out_sp) == n and all(o == 1 for o in out_sp)):
+            return _collapse(state)
+        self.note(f"receptive field at {where}: {type(module).__name__ if module else 'op'} "
+                  f"changes {in_sp} into {out_sp}; not followed past it")
+        return None
+
+
+def _upsamples(module: nn.Module) -> bool:
+    name = type(module).__name__
+    return isinstance(module, nn.modules.conv._ConvTransposeNd) or "Transpose" in name \
+        or "Unpool" in name or "Upsampl" in name
+
+
+class _Tracer(fx.Tracer):
+    """Striate layers, and striate blocks with their own ``rf()``, are leaves."""
+
+    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
+        if isinstance(m, Layer):
+            # A block whose rf() is None is traced through; one with a window is a leaf.
+            return not any(True for _ in m.children()) or m.rf() is not None
+        return super().is_leaf_module(m, module_qualified_name)
+
+
+def _functional_window(node: fx.Node, shapes: dict[fx.Node, Shape]) -> nn.Module | None:
+    """A functional pooling or convolution call as the equivalent module (for its window)."""
+    fn = node.target
+    pools = {F.max_pool1d: (nn.MaxPool1d, ["kernel_size", "stride", "padding", "dilation",
+                                           "ceil_mode"]),
+             F.max_pool2d: (nn.MaxPool2d, ["kernel_size", "stride", "padding", "dilation",
+                                           "ceil_mode"]),
+             F.avg_pool1d: (nn.AvgPool1d, ["kernel_size", "stride", "padding", "ceil_mode"]),
+             F.avg_pool2d: (nn.AvgPool2d, ["kernel_size", "stride", "padding", "ceil_mode"])}
+    if fn in pools:
+        cls, names = pools[fn]
+        options = dict(zip(names, node.args[1:], strict=False))
+        options.update({k: v for k, v in node.kwargs.items() if k in names})
+        if any(isinstance(v, fx.Node) for v in options.values()):
+            return None
+        return cls(**options)
+    convs = {F.conv1d: nn.Conv1d, F.conv2d: nn.Conv2d, F.conv3d: nn.Conv3d}
+    if fn in convs and len(node.args) > 1 and node.args[1] in shapes:
+        names = ["stride", "padding", "dilation", "groups"]
+        options = dict(zip(names, node.args[3:], strict=False))
+        options.update({k: v for k, v in node.kwargs.items() if k in names})
+        weight = shapes[node.args[1]]
+        groups = int(options.get("groups", 1))
+        return convs[fn](weight[1] * groups, weight[0], tuple(weight[2:]), bias=False,
+                         device="meta", **options)
+    return None
+
+
+class _MetaRunner(fx.Interpreter):
+    def __init__(self, gm: fx.GraphModule, visit: Any) -> None:
+        super().__init__(gm)
+        self.state = trace.meta_state(gm)
+        self.visit = visit
+
+    def call_module(self, target: Any, args: Any, kwargs: Any) -> Any:
+        module = self.fetch_attr(target)
+        prefix = f"{target}."
+        sub = {k[len(prefix):]: v for k, v in self.state.items() if k.startswith(prefix)}
+        return torch.func.functional_call(module, sub, args, kwargs)
+
+    def get_attr(self, target: Any, args: Any, kwargs: Any) -> Any:
+        if target in self.state:
+            return self.state[target]
+        value = super().get_attr(target, args, kwargs)
+        return torch.empty_like(value, device="meta") if isinstance(value, torch.Tensor) \
+            else value
+
+    def run_node(self, n: fx.Node) -> Any:
+        result = super().run_node(n)
+        self.visit(n, result)
+        return result
+
+
+def _stack_names(node: fx.Node) -> list[str]:
+    stack = node.meta.get("nn_module_stack") or {}
+    names = [v[0] if isinstance(v, tuple) else k for k, v in stack.items()]
+    if node.op == "call_module" and node.target not in names:
+        names.append(str(node.target))
+    return names
+
+
+def _concrete_args(model: nn.Module, n_inputs: int) -> dict[str, Any] | None:
+    try:
+        params = list(inspect.signature(model.forward).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    extra = {p.name: p.default for p in params[n_inputs:]
+             if p.default is not inspect.Parameter.empty
+             and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return extra or None
+
+
+def _traced(model: nn.Module, shapes: list[Shape], analysis: _Analysis
+            ) -> dict[str, _State | None]:
+    graph = _Tracer().trace(model, concrete_args=_concrete_args(model, len(shapes)))
+    gm = fx.GraphModule(model, graph)
+    states: dict[fx.Node, _State | None] = {}
+    out_shapes: dict[fx.Node, Shape] = {}
+    by_name: dict[str, _State | None] = {}
+    placeholders = iter(shapes)
+
+    def where(node: fx.Node) -> str:
+        if node.op == "call_module":
+            module = gm.get_submodule(str(node.target))
+            return f"{node.target} ({type(module).__name__})"
+        names = _stack_names(node)
+        inside = f" in {names[-1]}" if names else ""
+        return f"node {node.name}{inside}"
+
+    def visit(node: fx.Node, result: Any) -> None:
+        found = trace.tensors(result)
+        if found:
+            out_shapes[node] = tuple(found[0].shape[1:])
+        if node.op == "placeholder":
+            shape = next(placeholders, None)
+            if shape is not None:
+                states[node] = _start(tuple(shape[1:]))
+            return
+        if node.op == "get_attr":
+            if found:
+                out_shapes[node] = tuple(found[0].shape)
+            return
+        inputs = [i for i in node.all_input_nodes if i in states]
+        if not inputs:
+            return
+        if node.op == "output":
+            by_name[""] = analysis.merge([states[i] for i in inputs], "output")
+            return
+        state = analysis.merge([states[i] for i in inputs], where(node))
+        module = None
+        if node.op == "call_module":
+            module = gm.get_submodule(str(node.target))
+        elif node.op == "call_function":
+            module = _functional_window(node, out_shapes)
+        first = inputs[0]
+        if node.op == "call_function" and node.target is operator.getitem:
+            state_out = state if out_shapes.get(node, ()) == out_shapes.get(first) else \
+                analysis.step(state, None, out_shapes.get(first), out_shapes.get(node),
+                              where(node))
+        else:
+            state_out = analysis.step(state, module, out_shapes.get(first),
+                                      out_shapes.get(node), where(node))
+        states[node] = state_out
+        for name in _stack_names(node):
+            by_name[name] = state_out
+
+    inputs = tuple(torch.empty((1, *s), dtype=trace.model_dtype(model), device="meta")
+                   for s in shapes)
+    runner = _MetaRunner(gm, visit)
+    modes = {id(m): (m, m.training) for m in model.modules()}
+    try:
+        model.eval()
+        with torch.no_grad():
+            runner.run(*inputs)
+    finally:
+        for module, mode in modes.values():
+            module.train(mode)
+    return by_name
+
+
+def _chained(calls: list[trace.Call], shapes: list[Shape], analysis: _Analysis
+             ) -> dict[str, _State | None]:
+    by_name: dict[str, _State | None] = {}
+    state: _State | None = _start(tuple(shapes[0][1:]))
+    for call in calls:
+        if not call.is_leaf or not call.done or not call.in_shapes or not call.out_shapes:
+            continue
+        state = analysis.step(state, call.module, call.in_shapes[0], call.out_shapes[0],
+                              trace.label(call))
+        index: int | None = call.index
+        while index is not None:
+            by_name[calls[index].name] = state
+            index = calls[index].parent
+    return by_name
+
+
+def analyse(model: nn.Module, input_shape: object, calls: list[trace.Call] | None = None
+            ) -> tuple[dict[str, ReceptiveField], list[str]]:
+    """Receptive fields keyed by module name, and notes on what could not be followed.
+
+    ``calls`` (from :func:`striate.arith.trace.run`) saves a second forward when fx cannot
+    trace the model.
+    """
+    shapes = trace.input_shapes(input_shape)
+    analysis = _Analysis()
+    try:
+        by_name = _traced(model, shapes, analysis)
+    except StriateError:
+        raise
+    except Exception as err:  # fx raises many kinds (TraceError, TypeError, NotImplemented)
+        analysis.note(
+            f"receptive fields: {type(model).__name__} cannot be traced by torch.fx "
+            f"({trace.first_line(err)}); they follow the order of the module calls as a "
+            "chain, which ignores branches"
+        )
+        if calls is None:
+            result = trace.run(model, shapes)
+            calls = result.calls
+        by_name = _chained(calls, shapes, analysis)
+    fields = {name: s.field() for name, s in by_name.items() if s is not None}
+    return fields, analysis.notes
+
+
+def receptive_fields(model: nn.Module, input_shape: object) -> dict[str, ReceptiveField]:
+    """Receptive field, effective stride and effective padding of every module's output.
+
+    Args:
+        model: any ``nn.Module``; traced with ``torch.fx`` on the meta device.
+        input_shape: the per-sample input shape, channels first, e.g. ``(3, 224, 224)``.
+
+    Returns:
+        ``{qualified name (as in named_modules()): ReceptiveField}``; ``""`` is the model's
+        output. Modules after an upsampling layer (not a window of the input) are left out.
+
+    Raises:
+        ShapeError: where paths with different effective strides meet.
+    """
+    with trace.lazy_on_meta(model) as runnable:
+        fields, notes = analyse(runnable, input_shape)
+    for text in notes:
+        if "cannot be traced" in text:
+            warnings.warn(text, stacklevel=2)
+    return fields
