@@ -153,6 +153,7 @@ def render_frames(geometry: SlideGeometry, cell: int | None = None) -> list[Imag
         draw.text((margin, 8), geometry.title, fill=_LINE, font=font)
         draw.text((out_x, 8), "output", fill=_LINE, font=font)
         touched = set(taps)
+        real_boxes = []
         for r in range(rows):
             for c in range(cols):
                 box = (margin + c * cell, in_y + r * cell,
@@ -163,9 +164,12 @@ def render_frames(geometry: SlideGeometry, cell: int | None = None) -> list[Imag
                 elif real:
                     draw.rectangle(box, fill=_BLUE)
                 if real:
-                    draw.rectangle(box, outline=_LINE)
+                    real_boxes.append(box)
                 else:
                     _dashed_box(draw, box, _GREY)
+        # Solid outlines last, so that a neighbour's dashed edge never overwrites them.
+        for box in real_boxes:
+            draw.rectangle(box, outline=_LINE)
         r0, c0 = taps[0]
         r1, c1 = taps[-1]
         draw.rectangle((margin + c0 * cell - 1, in_y + r0 * cell - 1,
@@ -203,6 +207,10 @@ def write_gif(frames: list[Image.Image], path: str | os.PathLike, *, duration_ms
                            duration=duration_ms, loop=0)
             fh.flush()
             os.fsync(fh.fileno())
+        # mkstemp creates the file private (0600); give it the mode a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
