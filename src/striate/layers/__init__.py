@@ -53,6 +53,9 @@ from striate.layers.pool_special import MaxoutPool, MaxUnpool2d, StochasticPool2
 from striate.layers.registry import LAYERS, get_layer, register_layer
 from striate.layers.separable import SeparableConv2d
 
+# Last, so that the blocks (built from the layers above) are in the registry too.
+from striate.layers import blocks  # isort: skip
+
 __all__ = [
     "ELU",
     "GELU",
@@ -97,6 +100,7 @@ __all__ = [
     "StochasticPool2d",
     "StriateError",
     "Tanh",
+    "blocks",
     "chain_macs",
     "chain_shape",
     "get_layer",

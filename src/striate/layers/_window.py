@@ -35,17 +35,19 @@ def spatial_output(
     *,
     ceil_mode: bool = False,
     strict: bool = False,
+    also: str = "",
 ) -> tuple[int, ...]:
-    """Output sizes per spatial axis; with ``strict`` a window that drops inputs raises."""
+    """Output sizes per spatial axis; with ``strict`` a window that drops inputs raises
+    (``also`` is one more fix to suggest, e.g. ``ceil_mode=True`` for a pool)."""
     fits = fit_axes(describe, sizes, kernel, stride, pads, dilation, ceil_mode)
     if strict:
         for fit, size, k, s, pad, d in zip(fits, sizes, kernel, stride, pads, dilation,
                                            strict=True):
             if not fit.fits:
-                raise ShapeError(
-                    f"{describe}: {fit.formula} does not fit; "
-                    f"{fit_suggestion(size, k, s, pad[0], d)}"
-                )
+                fix = fit_suggestion(size, k, s, pad[0], d)
+                if also:
+                    fix = f"{fix} or {also}" if fix.startswith("use ") else f"use {also}"
+                raise ShapeError(f"{describe}: {fit.formula} does not fit; {fix}")
     return tuple(f.output for f in fits)
 
 

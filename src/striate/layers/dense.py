@@ -47,23 +47,26 @@ class Dense(LazyModuleMixin, nn.Linear, Layer):
             super().__init__(positive("in_features", in_features), out_features, bias)
 
     def reset_parameters(self) -> None:
-        if not self.has_uninitialized_params() and self.in_features != 0:
+        if not self.lazy:
             super().reset_parameters()
 
     def initialize_parameters(self, x: torch.Tensor, *args: Any) -> None:
         """Set ``in_features`` from the first input (lazy mode only)."""
-        if self.has_uninitialized_params():
-            with torch.no_grad():
-                self.in_features = int(x.shape[-1])
-                self.weight.materialize((self.out_features, self.in_features))
-                if self.bias is not None:
-                    self.bias.materialize((self.out_features,))
-                self.reset_parameters()
+        if not self.lazy:
+            return
+        # New parameters rather than materialize(): after .to("meta") PyTorch has already
+        # replaced the uninitialised parameters by empty ordinary ones.
+        factory = {"device": self.weight.device, "dtype": self.weight.dtype}
+        self.in_features = int(x.shape[-1])
+        self.weight = nn.Parameter(torch.empty(self.out_features, self.in_features, **factory))
+        if self.bias is not None:
+            self.bias = nn.Parameter(torch.empty(self.out_features, **factory))
+        self.reset_parameters()
 
     @property
     def lazy(self) -> bool:
         """True until the input size is known."""
-        return self.has_uninitialized_params()
+        return self.has_uninitialized_params() or self.in_features == 0
 
     def describe(self) -> str:
         return f"Dense({'?' if self.lazy else self.in_features}→{self.out_features})"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.fx
 import torch.nn.functional as F
 from torch import nn
 
@@ -56,7 +57,8 @@ class _PoolBase(Layer):
         shape = check_rank(in_shape, self._dims + 1, self.describe(), self._axes)
         k, s, p, d = self._window()
         out = spatial_output(self.describe(), shape[1:], k, s, [(q, q) for q in p], d,
-                             ceil_mode=bool(getattr(self, "ceil_mode", False)), strict=strict)
+                             ceil_mode=bool(getattr(self, "ceil_mode", False)), strict=strict,
+                             also="ceil_mode=True" if hasattr(self, "ceil_mode") else "")
         return (shape[0], *out)
 
     def dropped_inputs(self, in_shape: Shape) -> tuple[int, ...]:
@@ -72,7 +74,13 @@ class _PoolBase(Layer):
         k, s, p, _ = self._window()
         return {"kernel_size": compact(k), "stride": compact(s), "padding": compact(p)}
 
+    def _check_ceil(self, x: torch.Tensor) -> None:
+        """With ceil_mode PyTorch accepts a window larger than the input; striate does not."""
+        if getattr(self, "ceil_mode", False) and not isinstance(x, torch.fx.Proxy):
+            self.output_shape(tuple(x.shape[1:]))
+
     def forward(self, x: torch.Tensor) -> Any:
+        self._check_ceil(x)
         try:
             return torch_forward(self, x)
         except RuntimeError as err:
@@ -189,6 +197,7 @@ class L2Pool2d(_PoolBase, nn.LPPool2d):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         k, s, p, _ = self._window()
+        self._check_ceil(x)
         try:
             # divisor_override=1 makes avg_pool2d a window sum, also for ceil_mode overhangs.
             sums = F.avg_pool2d(x * x, k, s, p, self.ceil_mode, True, 1)
