@@ -84,8 +84,8 @@ class _Planner:
 
     def at(self, path: tuple[Any, ...], key: str | None = None, on_key: bool = False
            ) -> tuple[int, int] | None:
-        if key is None:
-            return self.loc.at(path)
+        if key is None:  # the entry itself: point at its type name
+            return self.loc.key_pos.get(tuple(path)) or self.loc.at(path)
         full = (*path, key)
         if full not in self.loc.pos:
             full = (*path[:2], key)  # a sibling key of the entry, e.g. `name:` beside `conv:`

@@ -83,8 +83,8 @@ def _structure(loc: Located, problems: Problems, source: str) -> Spec | None:
     for key in data:
         if key not in TOP_KEYS:
             problems.add(loc.at((key,), key=True),
-                         f"unknown top-level key {key!r}{suggest(str(key), TOP_KEYS)}; "
-                         f"allowed: {', '.join(TOP_KEYS)}")
+                         f"unknown top-level key {key!r}{suggest(str(key), TOP_KEYS)} "
+                         f"(allowed: {', '.join(TOP_KEYS)})")
     name = _text(loc, "name", problems)
     description = _text(loc, "description", problems)
     shape = _input(loc, problems)
