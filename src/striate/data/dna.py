@@ -209,8 +209,9 @@ def load_fasta_dataset(path: str | os.PathLike[str], split: str = "train",
         if len(lengths) > 1:
             a = next(i for i, s in enumerate(seqs) if len(s) == lengths[0])
             b = next(i for i, s in enumerate(seqs) if len(s) == lengths[-1])
-            raise DataError(f"{path}: sequences differ in length ('{records[a][0]}' has "
-                            f"{lengths[0]} bases, '{records[b][0]}' {lengths[-1]}); pass "
+            ids = [(records[i][0].split() or ["?"])[0] for i in (a, b)]
+            raise DataError(f"{path}: sequences differ in length ('{ids[0]}' has "
+                            f"{lengths[0]} bases, '{ids[1]}' {lengths[-1]}); pass "
                             "length=N to trim or pad them")
     else:
         seqs = [_fit_length(s, length) for s in seqs]
