@@ -1,0 +1,45 @@
+"""``striate check``: exit 0 with one OK line, or 2 with every located problem."""
+
+from pathlib import Path
+
+from striate.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_check_ok(capsys):
+    assert main(["check", str(EXAMPLES / "keras_mnist.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert out.strip() == (f"OK {EXAMPLES / 'keras_mnist.yaml'}: 1,087,106 parameters, "
+                           "input (1, 28, 28) -> output (10,)")
+
+
+def test_check_lists_every_problem_and_exits_2(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("input: [1, 28, 28]\nlayers:\n  - conv: {out: 32, kernal: 5}\n"
+                   "  - pool: {kind: max, kernel: 2}\n  - dropuot: 0.5\n")
+    assert main(["check", str(bad)]) == 2
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert lines[0].startswith(f"striate: error: {bad}:3:21: conv: unknown option 'kernal'; "
+                               "did you mean kernel?")
+    assert lines[1].startswith(f"striate: error: {bad}:5:5: unknown layer type 'dropuot'; "
+                               "did you mean dropout")
+    assert lines[2] == f"striate: 2 problems in {bad}"
+    assert "Traceback" not in err
+
+
+def test_check_json_and_missing_file(tmp_path, capsys):
+    assert main(["check", "--format", "json", str(EXAMPLES / "lenet5.yaml")]) == 0
+    assert '"params": 61706' in capsys.readouterr().out
+    assert main(["check", str(tmp_path / "none.yaml")]) == 2
+    assert "striate: error:" in capsys.readouterr().err
+
+
+def test_check_a_model_folder(tmp_path, capsys):
+    from striate.spec.build import build
+    from striate.spec.modelfile import save
+
+    path = save(build(EXAMPLES / "cs231n_cifar.yaml"), tmp_path / "model")
+    assert main(["check", str(path)]) == 0
+    assert "31,066 parameters" in capsys.readouterr().out

@@ -1,0 +1,72 @@
+"""spec -> model -> spec -> model gives the same structure, parameters and output."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from striate.layers import Conv2d, Dense, Flatten, MaxPool2d, ReLU
+from striate.spec.build import build
+from striate.spec.dump import to_spec
+from striate.spec.errors import SpecError
+from striate.spec.load import load_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+SPECS = sorted((ROOT / "examples").glob("*.yaml")) + sorted(
+    (ROOT / "src" / "striate" / "zoo" / "specs").glob("*.yaml"))
+BIG = {"resnet50.yaml", "densenet121.yaml"}
+
+
+def structure(model):
+    return [(name, type(m).__name__, m.config() if hasattr(m, "config") else None)
+            for name, m in model.named_children()]
+
+
+@pytest.mark.parametrize("path", SPECS, ids=lambda p: p.name)
+def test_round_trip(path):
+    spec = load_spec(path)
+    big = path.name in BIG or spec.params > 5_000_000
+    device = "meta" if big else None
+    model = build(spec, device=device)
+    again = to_spec(model)
+    assert again.to_dict() == to_spec(build(again, device="meta")).to_dict()
+    model2 = build(again, device=device)
+    assert structure(model2) == structure(model)
+    assert again.params == spec.params
+    assert again.output_shape == spec.output_shape
+    assert model2.graph == model.graph
+    if big:
+        return
+    model2.load_state_dict(model.state_dict())
+    model.eval()
+    model2.eval()
+    x = torch.rand(2, *spec.input_shape)
+    torch.testing.assert_close(model2(x), model(x), rtol=0, atol=0)
+
+
+def test_to_spec_of_a_sequential_of_striate_layers():
+    seq = torch.nn.Sequential(Conv2d(1, 4, 3), ReLU(), MaxPool2d(2),
+                              torch.nn.Sequential(Flatten(), Dense(10, in_features=4 * 13 * 13)))
+    spec = to_spec(seq, (1, 28, 28))
+    assert [e.type for e in spec.layers] == ["conv", "relu", "pool", "flatten", "dense"]
+    model = build(spec)
+    assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in seq.parameters())
+    model.load_state_dict(dict(zip(model.state_dict(), seq.state_dict().values(), strict=True)))
+    x = torch.rand(2, 1, 28, 28)
+    torch.testing.assert_close(model(x), seq(x))
+
+
+def test_to_spec_refuses_plain_torch_modules():
+    seq = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3))
+    with pytest.raises(SpecError, match=r"torch.nn.modules.conv.Conv2d, not a striate layer"):
+        to_spec(seq, (1, 8, 8))
+    with pytest.raises(SpecError, match="pass input_shape"):
+        to_spec(torch.nn.Sequential(ReLU()))
+
+
+def test_yaml_text_round_trip_is_stable():
+    text = (ROOT / "examples" / "small_resnet.yaml").read_text()
+    once = to_spec(build(load_spec(text))).to_yaml()
+    twice = to_spec(build(load_spec(once))).to_yaml()
+    assert once == twice
+    assert "add: [stem, branch1]" in once
