@@ -204,3 +204,13 @@ def test_transposed_conv_is_the_gradient_of_conv():
     g = torch.randn(1, 3, 3, 3)
     (conv(x) * g).sum().backward()
     torch.testing.assert_close(t(g), x.grad)
+
+
+def test_size_dependent_padding_traces_with_fx():
+    # "same" with a stride pads by an amount that depends on the input size: fx must keep it
+    for conv, x in ((Conv2d(2, 3, 3, stride=2, padding="same"), torch.randn(1, 2, 7, 7)),
+                    (Conv1d(2, 3, 3, padding="causal", flip_kernel=True), torch.randn(1, 2, 7))):
+        traced = torch.fx.symbolic_trace(conv)
+        torch.testing.assert_close(traced(x), conv(x))
+        if isinstance(conv, Conv2d):
+            torch.testing.assert_close(traced(torch.randn(1, 2, 8, 8)).shape[-1], 4)
