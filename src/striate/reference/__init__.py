@@ -2,9 +2,10 @@
 
 Convolution forward and backward (the gradient of a shared weight is the sum over its
 connections), transposed convolution (zero insertion, heavy padding, flipped kernel),
-max/average pooling, batch normalisation, and convolution written as a dense matrix ``C``
-with shared weights (backprop and transposed convolution multiply by ``Cᵀ``). Each is
-checked against ``torch.nn.functional`` in ``tests/reference``. Clarity before speed.
+max/average pooling, batch normalisation, 1-D versions for sequences, and convolution
+written as a dense matrix ``C`` with shared weights (backprop and transposed convolution
+multiply by ``Cᵀ``). Each is checked against ``torch.nn.functional`` in
+``tests/reference``. Clarity before speed.
 """
 
 from __future__ import annotations
@@ -34,22 +35,34 @@ from striate.reference.pool import (
     max_pool2d_backward,
     max_unpool2d,
 )
+from striate.reference.seq import (
+    avg_pool1d,
+    conv1d,
+    conv1d_backward,
+    conv_transpose1d,
+    max_pool1d,
+)
 
 __all__ = [
     "BatchNormCache",
     "ConvGrads",
     "TransposedAsDirect",
+    "avg_pool1d",
     "avg_pool2d",
     "avg_pool2d_backward",
     "batch_norm",
     "batch_norm_backward",
     "batch_norm_inference",
     "connection_index",
+    "conv1d",
+    "conv1d_backward",
     "conv2d",
     "conv2d_backward",
     "conv_matrix",
+    "conv_transpose1d",
     "conv_transpose2d",
     "flip_kernel",
+    "max_pool1d",
     "max_pool2d",
     "max_pool2d_backward",
     "max_unpool2d",
