@@ -10,10 +10,20 @@ from __future__ import annotations
 
 from striate.zoo import (  # noqa: F401  (importing a family registers its models)
     alexnet,
+    densenet,
+    dilated,
+    fcn,
+    genomics,
+    googlenet,
     lenet,
+    mobilenet,
+    resnet,
+    segnet,
     small,
+    squeezenet,
     tdnn,
     vgg,
+    wavenet,
 )
 from striate.zoo.registry import ModelInfo, create, info, names, register
 

@@ -164,3 +164,57 @@ class Net(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.features(x))
+
+
+def identity() -> nn.Module:
+    """A layer that returns its input (striate ``Identity``)."""
+    cls = _cls("Identity", nn.Identity)
+    try:
+        return cls()
+    except TypeError:
+        return nn.Identity()
+
+
+class _CausalConv1d(nn.Conv1d):
+    """Fallback causal convolution: ``d·(k − 1)`` zeros on the left only."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        left = self.dilation[0] * (self.kernel_size[0] - 1)
+        return super().forward(nn.functional.pad(x, (left, 0)))
+
+
+def causal_conv1d(cin: int, cout: int, kernel: int, dilation: int = 1,
+                  bias: bool = True) -> nn.Conv1d:
+    """A causal 1-D convolution: output ``t`` sees inputs ``≤ t`` only, same length
+    (striate ``Conv1d(padding="causal")``)."""
+    cls = _cls("Conv1d", nn.Conv1d)
+    if cls is not nn.Conv1d:
+        try:
+            return cls(cin, cout, kernel, padding="causal", dilation=dilation, bias=bias)
+        except (TypeError, ValueError):
+            pass
+    return _CausalConv1d(cin, cout, kernel, dilation=dilation, bias=bias)
+
+
+def crop_to(x: torch.Tensor, like: torch.Tensor, offset: int) -> torch.Tensor:
+    """Caffe's Crop: ``x[..., offset:offset + H, offset:offset + W]`` with ``like``'s H, W."""
+    h, w = like.shape[-2:]
+    return x[..., offset:offset + h, offset:offset + w]
+
+
+def bilinear_(weight: torch.Tensor) -> torch.Tensor:
+    """Fill a transposed-convolution weight ``(C, C, k, k)`` with bilinear interpolation
+    (Caffe's ``bilinear`` filler as FCN uses it: channel ``c`` upsamples channel ``c``)."""
+    if weight.is_meta:
+        return weight
+    k = weight.shape[-1]
+    factor = (k + 1) // 2
+    center = factor - 1 if k % 2 == 1 else factor - 0.5
+    og = torch.arange(k, dtype=torch.float32, device=weight.device)
+    filt = 1 - (og - center).abs() / factor
+    kernel = filt[:, None] * filt[None, :]
+    with torch.no_grad():
+        weight.zero_()
+        for c in range(min(weight.shape[0], weight.shape[1])):
+            weight[c, c] = kernel
+    return weight

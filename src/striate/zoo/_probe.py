@@ -20,6 +20,12 @@ from torch.func import functional_call
 from striate.layers.errors import ShapeError, StriateError
 from striate.layers.formulas import window_fit
 
+# Shape-preserving modules: on the meta device PyTorch runs their Python decompositions
+# (batch norm alone is most of a DenseNet probe), so the probe passes their input through.
+_PASS_THROUGH = (nn.modules.batchnorm._BatchNorm, nn.ReLU, nn.ReLU6, nn.Tanh, nn.Sigmoid,
+                 nn.LeakyReLU, nn.ELU, nn.GELU, nn.Dropout, nn.Dropout1d, nn.Dropout2d,
+                 nn.LocalResponseNorm, nn.Identity)
+
 _WINDOWED = (nn.modules.conv._ConvNd, nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool1d, nn.AvgPool2d,
              nn.LPPool1d, nn.LPPool2d)
 
@@ -59,6 +65,10 @@ def _check_window(name: str, module: nn.Module, in_shape: tuple[int, ...]) -> No
             raise err.at(f"{name} ({_describe(module)})") from None
 
 
+def _identity(x: torch.Tensor, *args: object, **kwargs: object) -> torch.Tensor:
+    return x
+
+
 @contextmanager
 def _hooks(model: nn.Module, record: list[str], prefix: str = "") -> Iterator[None]:
     handles = []
@@ -70,15 +80,21 @@ def _hooks(model: nn.Module, record: list[str], prefix: str = "") -> Iterator[No
                 _check_window(name, module, tuple(args[0].shape[1:]))
         return hook
 
+    passed = []
     for name, module in model.named_modules():
         if name:
             handles.append(module.register_forward_pre_hook(
                 make(f"{prefix}.{name}" if prefix else name)))
+        if isinstance(module, _PASS_THROUGH) and "forward" not in module.__dict__:
+            module.forward = _identity
+            passed.append(module)
     try:
         yield
     finally:
         for h in handles:
             h.remove()
+        for module in passed:
+            del module.forward
 
 
 def _meta_state(model: nn.Module) -> dict[str, torch.Tensor]:

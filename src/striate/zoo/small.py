@@ -100,3 +100,28 @@ def cs231n_cifar(*, num_classes: int = 10, input_shape: tuple[int, ...] = (3, 32
         ("fc", _nn.dense(flat_size(features, input_shape), num_classes)),
     )
     return _nn.Net(features, classifier)
+
+
+@register("mnist1d_cnn", family="small", year=2020,
+          paper="Greydanus, Scaling down deep learning (MNIST-1D), arXiv 2011.14439",
+          params=5_210, input_shape=(1, 40), num_classes=10,
+          description="MNIST-1D benchmark CNN: 3 strided 1-D convs of 25 channels, linear")
+def mnist1d_cnn(*, num_classes: int = 10, input_shape: tuple[int, ...] = (1, 40),
+                channels: int = 25) -> nn.Module:
+    """The convolutional baseline of the MNIST-1D benchmark (Greydanus 2020, the ``mnist1d``
+    package's ``ConvBase``): 1-D convolutions 5/2 (padding 1), 3/2 and 3/2 (padding 1) with
+    ReLU, then a linear layer. On the 40-sample signals: 40 → 19 → 10 → 5, so 25·5 = 125
+    inputs: 150 + 1,900 + 1,900 + 1,260 = 5,210 parameters.
+
+    Shape:
+        (C, L) -> (num_classes,)
+    """
+    features = _nn.seq(
+        ("conv1", _nn.conv1d(input_shape[0], channels, 5, stride=2, padding=1)),
+        ("relu1", _nn.relu()),
+        ("conv2", _nn.conv1d(channels, channels, 3, stride=2, padding=1)), ("relu2", _nn.relu()),
+        ("conv3", _nn.conv1d(channels, channels, 3, stride=2, padding=1)), ("relu3", _nn.relu()),
+    )
+    classifier = _nn.seq(("flatten", _nn.flatten()),
+                         ("linear", _nn.dense(flat_size(features, input_shape), num_classes)))
+    return _nn.Net(features, classifier)
