@@ -94,7 +94,7 @@ def check_input(model: nn.Module, shape: Sequence[int], *, where: str = "input")
     expected = expected_input_shape(model)
     if expected is not None and tuple(expected) != shape:
         raise ShapeError(f"the model expects inputs of shape {expected}, got {shape}; "
-                         "resize or pad the input to "
+                         "resize, crop or pad the input to "
                          f"{'x'.join(str(v) for v in expected[1:])} with {expected[0]} "
                          "channel(s)").at(where)
     try:
@@ -192,6 +192,10 @@ def make_preprocess(model: nn.Module, preprocess: Any = None,
     """
     if isinstance(preprocess, Preprocess):
         return preprocess
+    if all(hasattr(preprocess, a) for a in ("input_shape", "mean", "std", "scale")):
+        # a training run's Preprocess: 0–1 scale, centred zero padding, normalisation
+        return Preprocess(mean=list(preprocess.mean) or None, std=list(preprocess.std) or None,
+                          size=tuple(preprocess.input_shape[1:]))
     if preprocess is not None and not callable(preprocess):
         raise ConfigError(f"preprocess must be callable, got {type(preprocess).__name__}")
     mean = std = None
@@ -283,15 +287,17 @@ def capture(model: nn.Module, x: torch.Tensor, names: Sequence[str], *, stop: bo
 
 
 def last_spatial_layer(model: nn.Module, x: torch.Tensor) -> str:
-    """The last leaf module whose output still has spatial axes (``(N, C, *spatial)``)."""
-    order: list[tuple[str, int]] = []
+    """The last leaf module whose output still has spatial maps larger than 1x1 (Grad-CAM's
+    usual layer: the last convolutional block's output)."""
+    order: list[str] = []
     handles = []
     for name, mod in model.named_modules():
         if name and not any(mod.children()):
             def hook(_m: nn.Module, _i: Any, out: Any, name: str = name) -> None:
                 out = out[0] if isinstance(out, tuple) else out
-                if isinstance(out, torch.Tensor):
-                    order.append((name, out.dim()))
+                if isinstance(out, torch.Tensor) and out.dim() >= 3 and \
+                        math.prod(out.shape[2:]) > 1:
+                    order.append(name)
 
             handles.append(mod.register_forward_hook(hook))
     try:
@@ -300,23 +306,10 @@ def last_spatial_layer(model: nn.Module, x: torch.Tensor) -> str:
     finally:
         for h in handles:
             h.remove()
-    spatial = [n for n, d in order if d >= 3]
-    if not spatial:
-        raise ConfigError(f"{type(model).__name__} has no layer with spatial output; "
-                          "pass --layer")
-    convs = set(conv_layers(model))
-    # prefer the last convolution's following activation: the usual Grad-CAM layer
-    last_conv = max((i for i, (n, _) in enumerate(order) if n in convs), default=None)
-    if last_conv is not None:
-        tail = [n for n, d in order[last_conv:] if d >= 3]
-        return tail[min(1, len(tail) - 1)] if len(tail) > 1 and _is_act(model, tail[1]) \
-            else tail[0]
-    return spatial[-1]
-
-
-def _is_act(model: nn.Module, name: str) -> bool:
-    return isinstance(find_layer(model, name), nn.ReLU | nn.LeakyReLU | nn.ReLU6 | nn.ELU
-                      | nn.Tanh | nn.Sigmoid | nn.GELU)
+    if not order:
+        raise ConfigError(f"{type(model).__name__} has no layer with spatial maps; "
+                          "pass --layer").at("--layer")
+    return order[-1]
 
 
 def normalise01(a: np.ndarray) -> np.ndarray:

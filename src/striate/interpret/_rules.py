@@ -32,7 +32,7 @@ RECTIFIERS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU)
 NOT_INVERTIBLE = (nn.Tanh, nn.Sigmoid, nn.Softmax, nn.LogSoftmax, nn.GELU, nn.ELU, nn.SELU,
                   nn.CELU, nn.SiLU, nn.Mish, nn.Softplus, nn.Hardtanh, nn.Hardswish,
                   nn.Hardsigmoid, nn.Tanhshrink, nn.Softsign, nn.LPPool1d, nn.LPPool2d)
-NOT_INVERTIBLE_NAMES = ("L2Pool", "StochasticPool")
+NOT_INVERTIBLE_NAMES = ("L2Pool", "StochasticPool", "Tanh", "Sigmoid", "Softmax")
 
 
 def not_invertible(mod: nn.Module) -> bool:
@@ -40,7 +40,7 @@ def not_invertible(mod: nn.Module) -> bool:
     if isinstance(mod, nn.ReLU6):
         return False
     return isinstance(mod, NOT_INVERTIBLE) or any(
-        type(mod).__name__.startswith(n) for n in NOT_INVERTIBLE_NAMES)
+        n in type(mod).__name__ for n in NOT_INVERTIBLE_NAMES)
 
 
 class _Rule(torch.autograd.Function):

@@ -16,7 +16,8 @@ from striate.layers.errors import StriateError
 
 def demo_figures(model: nn.Module, dataset: Any, out_dir: str | os.PathLike[str], *,
                  preprocess: Any = None, normalization: Any = None, limit: int = 1000,
-                 batch_size: int = 128, force: bool = False) -> list[tuple[str, Path]]:
+                 batch_size: int = 128, tsne_iter: int = 1000, force: bool = False,
+                 ) -> list[tuple[str, Path]]:
     """Draw the standard figures of a trained image classifier into ``out_dir``.
 
     Args:
@@ -25,10 +26,12 @@ def demo_figures(model: nn.Module, dataset: Any, out_dir: str | os.PathLike[str]
             model's ``striate_meta["normalization"]``; images smaller than the model's
             declared input are padded, e.g. 28x28 digits to 32x32).
         limit: samples scanned for top-9 patches and embedded by t-SNE.
+        tsne_iter: t-SNE iterations (scikit-learn's ``max_iter``).
 
     Returns:
-        ``(title, png path)`` per figure; a figure a model does not allow (a DeconvNet
-        through tanh) is drawn without that part, or left out with a warning.
+        ``(title, png path)`` per figure. A DeconvNet through tanh layers goes back through
+        them by their derivative (and says so in the figure); a figure that still fails is
+        left out with a warning.
     """
     from striate.interpret.embedding import embedding, save_embedding
     from striate.interpret.filters import filters, save_filters
@@ -56,9 +59,9 @@ def demo_figures(model: nn.Module, dataset: Any, out_dir: str | os.PathLike[str]
             try:
                 res = top_patches(model, dataset, layer, k=9, limit=limit,
                                   batch_size=batch_size, preprocess=prep)
-            except StriateError:  # no DeconvNet through this network: patches alone
+            except StriateError:  # a tanh network: through the tanh by its derivative
                 res = top_patches(model, dataset, layer, k=9, limit=limit,
-                                  batch_size=batch_size, preprocess=prep, deconv=False)
+                                  batch_size=batch_size, preprocess=prep, smooth="derivative")
             return save_top_patches(res, out / f"top9_{safe}.png", force=force)
 
         attempt(f"DeconvNet and top-9 patches: {layer}", draw_top)
@@ -74,7 +77,8 @@ def demo_figures(model: nn.Module, dataset: Any, out_dir: str | os.PathLike[str]
     attempt("Occlusion sensitivity", draw_occlusion)
 
     def draw_tsne() -> Path:
-        res = embedding(model, dataset, limit=limit, batch_size=batch_size, preprocess=prep)
+        res = embedding(model, dataset, limit=limit, batch_size=batch_size, preprocess=prep,
+                        max_iter=tsne_iter)
         return save_embedding(res, dataset, out / "tsne_grid.png", kind="grid", side=24,
                               preprocess=prep, force=force)
 

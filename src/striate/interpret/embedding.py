@@ -102,7 +102,8 @@ def features(model: nn.Module, data: Any, layer: str | None = None, *, limit: in
 
 def embedding(model: nn.Module, data: Any, layer: str | None = None, *, limit: int = 2000,
               batch_size: int = 256, perplexity: float = 30.0, seed: int = 0,
-              preprocess: Any = None, normalization: Any = None) -> Embedding:
+              max_iter: int = 1000, preprocess: Any = None, normalization: Any = None,
+              ) -> Embedding:
     """t-SNE (scikit-learn) of the last hidden layer over the first ``limit`` samples.
 
     Raises:
@@ -117,7 +118,8 @@ def embedding(model: nn.Module, data: Any, layer: str | None = None, *, limit: i
     _, y, classes = data_arrays(data)
     perp = min(float(perplexity), (len(feats) - 1) / 3.0)
     coords = TSNE(n_components=2, perplexity=perp, init="pca", random_state=seed,
-                  learning_rate="auto").fit_transform(feats.astype(np.float64))
+                  learning_rate="auto", max_iter=max(250, max_iter)
+                  ).fit_transform(feats.astype(np.float64))
     return Embedding(layer=layer, coords=coords.astype(np.float32), indices=idx,
                      labels=None if y is None else y[idx], features=feats, classes=classes)
 

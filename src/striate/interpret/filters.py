@@ -69,22 +69,18 @@ def filters(model: nn.Module, layer: str | None = None) -> Filters:
 def save_filters(result: Filters, path: str | os.PathLike[str], *, per_channel: bool = False,
                  force: bool = False) -> Path:
     """Draw the kernels as a grid (rows of input channels with ``per_channel``) into a PNG."""
-    from striate.interpret._plot import draw_grid, image_grid_figure, pyplot, save_figure
+    from striate.interpret._plot import image_grid_figure, save_figure
 
     w = result.weights
     if per_channel and w.ndim == 4:
-        plt = pyplot()
         rows, cols = w.shape[0], w.shape[1]
-        if rows * cols > 4096:
+        if rows * cols > 16384:
             raise ConfigError(f"{rows}x{cols} = {rows * cols} kernels are too many to draw; "
                               "draw per_channel=False or a smaller layer")
-        cell = 0.5 if cols > 16 else 0.8
-        fig, axes = plt.subplots(rows, cols, figsize=(cols * cell + 0.5, rows * cell + 0.6),
-                                 squeeze=False)
-        draw_grid(axes, result.images(per_channel=True))
-        for r in range(rows):
-            axes[r, 0].set_ylabel(str(r), fontsize=6)
-        fig.suptitle(f"{result.layer}: {rows} filters x {cols} input channels", fontsize=9)
+        fig = image_grid_figure(result.images(per_channel=True), cols=cols, normalise=False,
+                                cell=0.5 if cols > 16 else 0.8,
+                                title=f"{result.layer}: {rows} filters (rows) x {cols} input "
+                                      "channels (columns)")
     else:
         kind = "colour" if result.colour else "mean over input channels" if w.ndim == 4 and \
             w.shape[1] > 1 else ""

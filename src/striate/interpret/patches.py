@@ -77,6 +77,7 @@ class TopPatches:
 
     Attributes:
         layer: the layer scanned.
+        smooth: how the DeconvNet went through smooth nonlinearities.
         field: its receptive field (size, effective stride, effective padding).
         channels: per channel, the values, sample indices, units, crop boxes, the crops
             (display scale) and, when asked, their DeconvNet reconstructions (same crops).
@@ -85,12 +86,14 @@ class TopPatches:
     layer: str
     field: Any
     channels: list[ChannelPatches]
+    smooth: str = "error"
 
 
 def top_patches(model: nn.Module, data: Any, layer: str, *, k: int = 9,
                 channels: Sequence[int] | None = None, max_channels: int = 16,
                 batch_size: int = 64, limit: int | None = None, deconv: bool = True,
-                preprocess: Any = None, normalization: Any = None) -> TopPatches:
+                smooth: str = "error", preprocess: Any = None, normalization: Any = None,
+                ) -> TopPatches:
     """Find the ``k`` inputs that activate each channel of ``layer`` most, and crop them.
 
     Each image counts once per channel, at its strongest unit.
@@ -101,6 +104,7 @@ def top_patches(model: nn.Module, data: Any, layer: str, *, k: int = 9,
             scanned anyway.
         limit: scan only the first ``limit`` samples.
         deconv: also project each winner to pixel space with a DeconvNet.
+        smooth: passed to :func:`~striate.interpret.deconvnet` (tanh networks).
 
     Raises:
         ConfigError: an unknown layer, a layer without channels, or a bad channel.
@@ -138,6 +142,11 @@ def top_patches(model: nn.Module, data: Any, layer: str, *, k: int = 9,
     if bad:
         raise ConfigError(f"{layer} has {n_ch} channels (0…{n_ch - 1}), got {bad}"
                           ).at("--channel")
+    if deconv and smooth == "error":  # fail before drawing anything
+        from striate.interpret.deconvnet import check_invertible
+
+        with evaluating(model):
+            check_invertible(model, prep.model_input(first).to(device), layer)
     rf = receptive_field(model, tuple(first.shape[1:]), layer)
     bounds = tuple(first.shape[2:])
     out = []
@@ -154,11 +163,11 @@ def top_patches(model: nn.Module, data: Any, layer: str, *, k: int = 9,
             from striate.interpret.deconvnet import deconvnet
 
             rec = deconvnet(model, take(x, idx), layer, channel=c, unit=[tuple(u) for u in units],
-                            preprocess=prep)
+                            preprocess=prep, smooth=smooth)
             ch.reconstructions = [r[(slice(None), *b)] for r, b in
                                   zip(rec.images, boxes, strict=True)]
         out.append(ch)
-    return TopPatches(layer=layer, field=rf, channels=out)
+    return TopPatches(layer=layer, field=rf, channels=out, smooth=smooth)
 
 
 def _full_size(patch: np.ndarray, box: tuple[slice, ...], unit: Sequence[int], rf: Any,
@@ -171,49 +180,65 @@ def _full_size(patch: np.ndarray, box: tuple[slice, ...], unit: Sequence[int], r
     return canvas
 
 
+def _cell(img: np.ndarray) -> np.ndarray:
+    """A crop as a drawable ``(1 or 3, h, w)`` image (sequences ``(4, L)`` as a grey map)."""
+    if img.ndim == 2:
+        return img[None]
+    return img if img.shape[0] in (1, 3) else img.reshape(1, img.shape[0], -1)
+
+
 def save_top_patches(result: TopPatches, path: str | os.PathLike[str], *,
                      force: bool = False) -> Path:
     """Draw, per channel, the DeconvNet reconstructions (left, 3x3) beside their patches
     (right, 3x3), as in Zeiler & Fergus's figure 2. Clipped patches keep their place in a
-    grey receptive-field-sized cell."""
+    grey receptive-field-sized cell; each reconstruction is scaled to 0–1 on its own."""
     from striate.interpret._common import grid_side, normalise01
-    from striate.interpret._plot import as_image, pyplot, save_figure
+    from striate.interpret._plot import mosaic, pyplot, save_figure, show_mosaic
 
     plt = pyplot()
     chans = result.channels
     k = max((len(c.indices) for c in chans), default=1)
     side = max(1, int(np.ceil(np.sqrt(k))))
     with_rec = any(c.reconstructions for c in chans)
-    halves = 2 if with_rec else 1
-    brows, bcols = grid_side(len(chans))
-    cols = bcols * (halves * side + 1)
-    rows = brows * (side + 1)
-    cell = 0.42 if k > 1 else 0.8
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * cell, rows * cell + 0.5),
-                             squeeze=False, gridspec_kw={"wspace": 0.05, "hspace": 0.05})
-    for ax in axes.ravel():
-        ax.axis("off")
-    for b, ch in enumerate(chans):
-        br, bc = divmod(b, bcols)
-        r0, c0 = br * (side + 1) + 1, bc * (halves * side + 1)
-        head = axes[r0 - 1, c0]
-        head.text(0, 0.2, f"ch {ch.channel}", fontsize=7, transform=head.transAxes)
+    blocks = []
+    for ch in chans:
+        patches, recs = [], []
         for j in range(len(ch.indices)):
-            rr, cc = divmod(j, side)
-            cells = [(ch.patches[j], c0 + (side if with_rec else 0) + cc)]
+            patches.append(_cell(_full_size(ch.patches[j], ch.boxes[j], ch.units[j],
+                                            result.field, 0.5)))
             if with_rec:
-                cells.append((normalise01(ch.reconstructions[j]), c0 + cc))
-            for img, col in cells:
-                full = _full_size(img, ch.boxes[j], ch.units[j], result.field, 0.5)
-                if full.ndim == 2 or full.shape[0] not in (1, 3):
-                    full = full.reshape(full.shape[0], -1)[None]
-                shown, cmap = as_image(full, normalise=False)
-                ax = axes[r0 + rr, col]
-                ax.imshow(shown, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
-                ax.axis("on")
-                ax.set_xticks([])
-                ax.set_yticks([])
+                rec = _full_size(ch.reconstructions[j], ch.boxes[j], ch.units[j],
+                                 result.field, 0.0)
+                recs.append(_cell(normalise01(rec)))
+        if not patches:
+            continue
+        parts = [mosaic(recs, side), mosaic(patches, side)] if with_rec else \
+            [mosaic(patches, side)]
+        height = max(p.shape[0] for p in parts)
+        chans_n = max(p.shape[2] for p in parts)
+        gap = np.ones((height, max(2, parts[0].shape[1] // 8), chans_n), np.float32)
+        padded = [np.concatenate([np.broadcast_to(p, (p.shape[0], p.shape[1], chans_n)),
+                                  np.ones((height - p.shape[0], p.shape[1], chans_n))], 0)
+                  for p in parts]
+        block = np.concatenate([padded[0], gap, *padded[1:]] if len(padded) > 1 else padded, 1)
+        blocks.append((ch.channel, np.transpose(block, (2, 0, 1))))
+    if not blocks:
+        raise ConfigError(f"{result.layer}: no patches to draw")
+    rows, cols = grid_side(len(blocks))
+    h, w = blocks[0][1].shape[1:]
+    gap = max(3, h // 5)
+    tiles = mosaic([b for _, b in blocks], cols, gap=gap, background=1.0)
+    scale = 1.8 / max(h, w)
+    fig, ax = plt.subplots(figsize=(min(max(cols * w * scale * 1.6, 4.0), 15),
+                                    min(max(rows * h * scale * 1.6, 3.0), 15)))
+    show_mosaic(ax, tiles)
+    for b, (channel, _) in enumerate(blocks):
+        r, c = divmod(b, cols)
+        ax.text(gap + c * (w + gap), gap + r * (h + gap) - 0.6, f"ch {channel}", fontsize=6,
+                va="bottom", ha="left")
     size = "x".join(map(str, result.field.size))
     what = "DeconvNet (left) and patches (right)" if with_rec else "patches"
-    fig.suptitle(f"{result.layer}: top-{k} {what}, receptive field {size}", fontsize=9)
-    return save_figure(fig, path, force=force)
+    if with_rec and result.smooth == "derivative":
+        what += "; tanh passed by its derivative"
+    ax.set_title(f"{result.layer}: top-{k} {what}, receptive field {size}", fontsize=9)
+    return save_figure(fig, path, force=force, dpi=150)
