@@ -72,3 +72,23 @@ def test_too_many_frames_refused(tmp_path):
     with pytest.raises(ConfigError, match="limit is 400 frames"):
         animate_conv(tmp_path / "big.gif", 64, 3)
     assert not (tmp_path / "big.gif").exists()
+
+
+def test_png_sheet_holds_every_frame(tmp_path, capsys):
+    out = tmp_path / "conv.png"
+    assert main(["explain", "conv", "--input", "5", "--kernel", "3", "--stride", "2",
+                 "--padding", "1", "--animate", str(out)]) == 0
+    frame_w, frame_h = render_frames(slide_geometry(5, 3, 2, 1))[0].size
+    with Image.open(out) as sheet:
+        assert sheet.format == "PNG"
+        # 9 frames on a 3x3 grid with 8-pixel gaps.
+        assert sheet.size == (3 * (frame_w + 8) + 8, 3 * (frame_h + 8) + 8)
+
+
+def test_other_file_types_refused_before_any_output(tmp_path, capsys):
+    code = main(["explain", "conv", "--input", "5", "--kernel", "3", "--animate",
+                 str(tmp_path / "conv.jpg")])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert "write a .gif (animation) or a .png" in err

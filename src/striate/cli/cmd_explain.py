@@ -44,9 +44,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     conv.add_argument("--format", choices=("text", "json"), default="text",
                       help="text (default) or json")
     conv.add_argument("--animate", metavar="OUT.gif",
-                      help="write a GIF of the window sliding over the input")
+                      help="write a GIF of the window sliding over the input (a .png path "
+                      "gets all frames on one sheet)")
     conv.add_argument("--frame-ms", type=int, default=600, help="GIF frame duration (ms)")
-    conv.add_argument("--force", action="store_true", help="overwrite an existing GIF")
+    conv.add_argument("--force", action="store_true", help="overwrite an existing file")
     conv.set_defaults(func=_cmd_explain_conv)
     parser.set_defaults(func=_cmd_explain_help(parser))
 
@@ -73,16 +74,21 @@ def _cmd_explain_conv(args: argparse.Namespace) -> int:
     channels = parse_channels(args.channels) if args.channels else None
     explanation = explain_conv(args.input, args.kernel, channels=channels, groups=args.groups,
                                strict=args.strict, **options)
-    if args.format == "json":
-        print(json.dumps(explanation.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        print(explanation)
+    written = None
     if args.animate:
+        # Written before anything is printed, so that a refused file leaves one error line.
         from striate.reference.animate import animate_conv
 
-        path = animate_conv(args.animate, args.input, args.kernel, duration_ms=args.frame_ms,
-                            force=args.force, **options)
-        frames = explanation.output_size[0] * explanation.output_size[1]
-        if args.format == "text":
-            print(f"\nwrote {path} ({frames} frames, one per output value)")
+        written = animate_conv(args.animate, args.input, args.kernel,
+                               duration_ms=args.frame_ms, force=args.force, **options)
+    if args.format == "json":
+        data = explanation.to_dict()
+        if written:
+            data["animation"] = str(written)
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        print(explanation)
+        if written:
+            frames = explanation.output_size[0] * explanation.output_size[1]
+            print(f"\nwrote {written} ({frames} frames, one per output value)")
     return 0

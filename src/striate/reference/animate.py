@@ -9,6 +9,7 @@ up one output value per frame.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 #: Refuse animations larger than this (one frame per output value).
 MAX_FRAMES = 400
 MAX_GRID = 40
+#: A PNG sheet past this many frames is too small to read.
+MAX_STRIP = 64
 
 INPUT, PADDING, INSERTED = 1, 0, 2
 
@@ -37,6 +40,7 @@ _CYAN_DARK = (15, 150, 170)
 _GREY = (150, 150, 150)
 _LINE = (40, 40, 40)
 _WHITE = (255, 255, 255)
+_RULE = (225, 225, 225)
 
 
 @dataclass(frozen=True)
@@ -188,13 +192,8 @@ def render_frames(geometry: SlideGeometry, cell: int | None = None) -> list[Imag
     return frames
 
 
-def write_gif(frames: list[Image.Image], path: str | os.PathLike, *, duration_ms: int = 600,
-              force: bool = False) -> Path:
-    """Write ``frames`` as a looping GIF, atomically; an existing file needs ``force``.
-
-    Raises:
-        ConfigError: when ``path`` exists and ``force`` is false, or its folder is missing.
-    """
+def _write_atomic(path: str | os.PathLike, force: bool, write) -> Path:
+    """Call ``write(file)`` on a temporary file beside ``path``, then move it into place."""
     path = Path(path)
     if path.exists() and not force:
         raise ConfigError(f"{path} already exists; pass --force (force=True) to overwrite it")
@@ -203,8 +202,7 @@ def write_gif(frames: list[Image.Image], path: str | os.PathLike, *, duration_ms
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            frames[0].save(fh, format="GIF", save_all=True, append_images=frames[1:],
-                           duration=duration_ms, loop=0)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         # mkstemp creates the file private (0600); give it the mode a plain open() would.
@@ -216,6 +214,47 @@ def write_gif(frames: list[Image.Image], path: str | os.PathLike, *, duration_ms
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_gif(frames: list[Image.Image], path: str | os.PathLike, *, duration_ms: int = 600,
+              force: bool = False) -> Path:
+    """Write ``frames`` as a looping GIF, atomically; an existing file needs ``force``.
+
+    Raises:
+        ConfigError: when ``path`` exists and ``force`` is false, or its folder is missing.
+    """
+    return _write_atomic(path, force, lambda fh: frames[0].save(
+        fh, format="GIF", save_all=True, append_images=frames[1:], duration=duration_ms,
+        loop=0))
+
+
+def contact_sheet(frames: list[Image.Image]) -> Image.Image:
+    """All frames in a grid, row by row (half size past 3 columns), for slides and print.
+
+    Raises:
+        ConfigError: past ``MAX_STRIP`` frames, which would make an unreadable sheet.
+    """
+    from PIL import Image
+
+    if len(frames) > MAX_STRIP:
+        raise ConfigError(f"a PNG sheet of {len(frames)} frames is too large to read (limit "
+                          f"{MAX_STRIP}); write a .gif instead or use a smaller --input")
+    columns = math.ceil(math.sqrt(len(frames)))
+    scale = 1.0 if columns <= 3 else 0.5
+    w, h = (round(d * scale) for d in frames[0].size)
+    rows, gap = math.ceil(len(frames) / columns), 8
+    sheet = Image.new("RGB", (columns * (w + gap) + gap, rows * (h + gap) + gap), _RULE)
+    for n, frame in enumerate(frames):
+        tile = frame if scale == 1.0 else frame.resize((w, h), Image.Resampling.LANCZOS)
+        sheet.paste(tile, (gap + (n % columns) * (w + gap), gap + (n // columns) * (h + gap)))
+    return sheet
+
+
+def write_png(frames: list[Image.Image], path: str | os.PathLike, *,
+              force: bool = False) -> Path:
+    """Write the :func:`contact_sheet` of ``frames`` as a PNG, atomically."""
+    sheet = contact_sheet(frames)
+    return _write_atomic(path, force, lambda fh: sheet.save(fh, format="PNG", optimize=True))
 
 
 def animate_conv(
@@ -231,15 +270,23 @@ def animate_conv(
     duration_ms: int = 600,
     force: bool = False,
 ) -> Path:
-    """Write the sliding-window animation of a convolution to ``path`` (a GIF).
+    """Write the sliding-window animation of a convolution to ``path``.
 
     One frame per output value: the window (shaded) over the padded, dilated or — for
     ``transposed`` — zero-inserted and heavily padded input, and the output filling up.
+    A ``.gif`` path gets the animation, a ``.png`` path all frames on one sheet.
 
     Raises:
         ShapeError, ConfigError: for a kernel that does not fit, bad sizes, too many frames,
-            or an existing file without ``force``.
+            another file type, or an existing file without ``force``.
     """
+    suffix = Path(path).suffix.lower()
+    if suffix not in {".gif", ".png"}:
+        raise ConfigError(f"{path}: write a .gif (animation) or a .png (all frames on one "
+                          f"sheet), not {suffix or 'a file without extension'}")
     geometry = slide_geometry(input_size, kernel_size, stride, padding, dilation,
                               transposed=transposed, output_padding=output_padding)
-    return write_gif(render_frames(geometry), path, duration_ms=duration_ms, force=force)
+    frames = render_frames(geometry)
+    if suffix == ".png":
+        return write_png(frames, path, force=force)
+    return write_gif(frames, path, duration_ms=duration_ms, force=force)
