@@ -51,11 +51,16 @@ def one_hot(sequences: list[str] | str) -> torch.Tensor:
     return out[0] if single else out
 
 
-def decode(x: torch.Tensor) -> str:
-    """Turn one one-hot sequence ``(4, L)`` back into a string (N where no base wins)."""
-    best = x.argmax(dim=0)
-    unsure = x.max(dim=0).values < 0.5
-    return "".join("N" if u else BASES[int(b)] for b, u in zip(best, unsure, strict=True))
+def decode(x: torch.Tensor) -> str | list[str]:
+    """Turn one-hot DNA back into text: ``(4, L)`` -> a string, ``(N, 4, L)`` -> a list
+    (N where no base reaches 0.5)."""
+    arr = x.detach().cpu().numpy()
+    codes = arr.argmax(axis=-2)
+    codes[arr.max(axis=-2) < 0.5] = 4
+    text = np.frombuffer((BASES + "N").encode(), dtype=np.uint8)[codes]
+    if text.ndim == 1:
+        return text.tobytes().decode()
+    return [row.tobytes().decode() for row in text]
 
 
 def simulate_motifs(num_samples: int = 5000, length: int = 101, motif: str = "TGACTCA",
