@@ -144,7 +144,7 @@ def to_csv(s: Summary) -> str:
 def to_markdown(s: Summary) -> str:
     """A GitHub-flavoured Markdown table with the totals as a list."""
     def esc(text: str) -> str:
-        return text.replace("|", "\\|")
+        return text.replace("|", "\\|").replace("*", "\\*")
 
     lines = [f"**{s.model}**, input {shape_text(s.input_shapes)}, batch size {s.batch_size}",
              "",

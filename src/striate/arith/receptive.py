@@ -122,7 +122,8 @@ class _Analysis:
                       "counted in the per-unit field")
         jumps = {s.jump for s in main}
         if len(jumps) > 1:
-            listed = " and ".join(str(j if len(j) > 1 else j[0]) for j in sorted(jumps))
+            listed = " and ".join(str(j[0]) if len(set(j)) == 1 else "x".join(map(str, j))
+                                  for j in sorted(jumps))
             raise ShapeError(
                 f"paths that meet here have effective strides {listed}; their receptive "
                 "fields cannot be merged: make the strides along both paths multiply to "
@@ -262,8 +263,8 @@ def _traced(model: nn.Module, shapes: list[Shape], analysis: _Analysis
             module = gm.get_submodule(str(node.target))
             return f"{node.target} ({type(module).__name__})"
         names = _stack_names(node)
-        inside = f" in {names[-1]}" if names else ""
-        return f"node {node.name}{inside}"
+        owner = names[-1] if names else type(model).__name__
+        return f"{owner} (the {node.name} in its forward)"
 
     def visit(node: fx.Node, result: Any) -> None:
         found = trace.tensors(result)

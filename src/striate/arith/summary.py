@@ -347,6 +347,7 @@ class _Builder:
 def _axes(dropped: tuple[int, ...]) -> str:
     if len(dropped) == 1:
         return f"{dropped[0]} position{'s' if dropped[0] != 1 else ''}"
-    names = ["rows", "columns"] if len(dropped) == 2 else [
-        f"positions of axis {i}" for i in range(len(dropped))]
-    return " and ".join(f"{d} {name}" for d, name in zip(dropped, names, strict=True) if d)
+    names = [("row", "rows"), ("column", "columns")] if len(dropped) == 2 else [
+        (f"position of axis {i}", f"positions of axis {i}") for i in range(len(dropped))]
+    return " and ".join(f"{d} {name[d != 1]}" for d, name in zip(dropped, names, strict=True)
+                        if d)

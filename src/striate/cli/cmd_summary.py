@@ -47,7 +47,8 @@ def _model(target: str, shape: tuple[int, ...] | None):
         raise ConfigError(f"{target}: is a folder; give a spec file (.yaml/.json) or a zoo "
                           "name")
     if os.path.exists(target) or target.endswith((".yaml", ".yml", ".json")):
-        from striate.spec import build, load_spec
+        from striate.spec.build import build
+        from striate.spec.load import load_spec
 
         spec = load_spec(target)
         return build(spec, device="meta"), tuple(spec.input_shape)
