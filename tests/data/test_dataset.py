@@ -51,6 +51,7 @@ def test_subset_and_getitem():
     sub = ds.subset([5, 1])
     assert len(sub) == 2
     assert torch.equal(sub.x[0], ds.x[5])
+    assert torch.equal(ds.subset(ds.y == 2).x, ds.x[2::4])
     x, y = ds[7]
     assert x.shape == (3, 4, 5)
     assert int(y) == 3

@@ -100,9 +100,16 @@ class ArrayDataset:
         return len(self.classes)
 
     def subset(self, indices: Sequence[int] | torch.Tensor | np.ndarray | slice) -> ArrayDataset:
-        """A new data set holding the given samples (in that order)."""
+        """A new data set holding the given samples (indices in that order, a slice, or a
+        boolean mask)."""
         if not isinstance(indices, slice):
-            indices = torch.as_tensor(np.asarray(indices), dtype=torch.int64).reshape(-1)
+            indices = torch.as_tensor(np.asarray(indices)).reshape(-1)
+            if indices.dtype == torch.bool:
+                if indices.numel() != len(self):
+                    raise DataError(f"{self.name}: boolean mask of {indices.numel()} for "
+                                    f"{len(self)} samples; give one flag per sample")
+                indices = indices.nonzero().reshape(-1)
+            indices = indices.to(torch.int64)
             if indices.numel() and (int(indices.min()) < -len(self)
                                     or int(indices.max()) >= len(self)):
                 raise DataError(f"{self.name}: subset index out of range for {len(self)} "
