@@ -1,5 +1,5 @@
 """SegNet (Badrinarayanan, Kendall & Cipolla, "SegNet: A deep convolutional encoder-decoder
-architecture for image segmentation", IEEE TPAMI 39(12), 2017).
+architecture for image segmentation", IEEE TPAMI 39(12), 2017; arXiv 1511.00561, 2015).
 
 The encoder is VGG-16's 13 convolutions (3x3, padding 1), each with batch norm and ReLU,
 in five stages ending in 2x2/2 max pooling that **keeps its switches** (the argmax

@@ -1,5 +1,9 @@
 """The small networks of the course notes, so that they can be trained by name.
 
+Sources: the Keras examples (2015) as Bacciu's ISPR course notes (Università di Pisa) show
+them; Gulli, Kapoor & Pal, *Deep Learning with TensorFlow 2 and Keras* (2019); Karpathy's
+CS231n notes (2015); Greydanus, MNIST-1D (2020).
+
 - ``keras_mnist``: the "Specifying CNN in Code (Keras)" slide — Conv2D(32, 5x5) + ReLU,
   2x2 max pooling, Conv2D(64, 5x5) + ReLU, 2x2 max pooling, Dense(1000) + ReLU,
   Dense(classes). At 28x28: 24 → 12 → 8 → 4, so the dense layer takes 64·4·4 = 1,024
