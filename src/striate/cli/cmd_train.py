@@ -21,6 +21,7 @@ def register(subparsers: Any) -> None:
                    "with --resume")
     p.add_argument("--data", help="data set name (mnist-bundled, digits, cifar10, "
                    "folder:PATH, ...)")
+    p.add_argument("--data-root", help="folder holding the data set's files")
     p.add_argument("--out", help="run folder (default: runs/MODEL-DATA, numbered if taken)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--force", action="store_true", help="reuse a non-empty --out folder")
@@ -40,7 +41,7 @@ def run_train(args: argparse.Namespace) -> int:
     from striate.layers.errors import ConfigError
     from striate.train.config import from_args
     from striate.train.models import parse_options, rebuild, resolve_model
-    from striate.train.prepare import as_labelled
+    from striate.train.prepare import as_labelled, load_named
     from striate.train.run import CONFIG, next_free, prepare_folder, read_json
     from striate.train.trainer import Trainer, TrainingInterrupted
 
@@ -58,7 +59,8 @@ def run_train(args: argparse.Namespace) -> int:
     if not args.model and saved is None:
         raise ConfigError("name a model: a zoo name (lenet5), a spec file or a model folder"
                           ).at("MODEL")
-    train = as_labelled(data_name, "train")
+    data_root = args.data_root or (saved or {}).get("data_root")
+    train = as_labelled(load_named(data_name, "train", data_root))
     torch.manual_seed(config.seed)
     if saved is not None and not args.model:
         model, info = rebuild(saved.get("model", {})), saved.get("model", {})
@@ -72,7 +74,7 @@ def run_train(args: argparse.Namespace) -> int:
         Path("runs") / f"{Path(args.model).stem}-{_slug(data_name)}")
     trainer = Trainer(model, config, out=out, resume=args.resume, force=args.force,
                       callbacks=[epoch_printer()], input_shape=args.input_shape,
-                      model_info=info)
+                      model_info=info, extra={"data_root": data_root})
     print(f"training {args.model or info.get('source', 'the model')} on {data_name} "
           f"({len(train)} samples) -> {out}", file=sys.stderr)
     try:

@@ -108,6 +108,15 @@ class Labelled:
         return Labelled(self.x[index], self.y[index], self.classes, self.name)
 
 
+def load_named(name: str, split: str = "train", root: str | None = None) -> Any:
+    """``striate.data.load_dataset`` with an optional root folder."""
+    from striate.data import load_dataset
+
+    if root:
+        return load_dataset(name, split=split, root=root)
+    return load_dataset(name, split=split)
+
+
 def as_labelled(data: Any, split: str = "train", classes: list[str] | None = None
                 ) -> Labelled:
     """Accept a data set name, an ``ArrayDataset``-like object or an ``(x, y)`` pair.
@@ -176,6 +185,10 @@ def split_validation(data: Labelled, fraction: float, seed: int
         val.append(idx[:k])
         train.append(idx[k:])
     val_idx, train_idx = torch.sort(torch.cat(val)).values, torch.sort(torch.cat(train)).values
+    if len(val_idx) == 0 and len(data) > 1:
+        # too few samples per class to stratify: hold out a plain random share
+        k = max(1, math.floor(len(data) * fraction + 0.5))
+        val_idx, train_idx = torch.sort(perm[:k]).values, torch.sort(perm[k:]).values
     if len(val_idx) == 0 or len(train_idx) == 0:
         raise DataSpecError(f"{data.name}: --val-fraction {fraction} of {len(data)} samples "
                             f"leaves {len(train_idx)} to train and {len(val_idx)} to validate; "

@@ -51,6 +51,7 @@ class Run:
         history: one dict of metrics per epoch.
         status: ``finished``, ``early-stopped``.
         best_epoch: the epoch whose weights the model holds when ``restore_best``.
+        info: the run's ``config.json`` (data root, model description, sizes).
     """
 
     model: nn.Module
@@ -62,6 +63,7 @@ class Run:
     history: list[dict[str, Any]] = field(default_factory=list)
     status: str = "finished"
     best_epoch: int | None = None
+    info: dict[str, Any] = field(default_factory=dict)
 
     @property
     def normalization(self) -> dict[str, list[float]]:
@@ -220,4 +222,4 @@ def load_run(path: str | Path, device: str | torch.device = "cpu",
                preprocess=Preprocess.from_dict(info["preprocess"]),
                config=TrainConfig.from_dict(info["train"]), data_name=info["data"],
                path=path, history=history, status=result.get("status", "finished"),
-               best_epoch=result.get("best_epoch"))
+               best_epoch=result.get("best_epoch"), info=info)

@@ -153,12 +153,14 @@ class Trainer:
         input_shape: the model's per-sample input; default ``model.default_input_shape``
             or the data's. Smaller samples are zero-padded to it (28x28 digits → 32x32).
         model_info: JSON-able description of where the model came from (stored in the run).
+        extra: more JSON-able facts for the run's ``config.json`` (e.g. ``data_root``).
     """
 
     def __init__(self, model: nn.Module, config: TrainConfig | None = None, *,
                  out: str | Path | None = None, resume: bool = False, force: bool = False,
                  callbacks: Sequence[Callback] = (), input_shape: Sequence[int] | None = None,
-                 model_info: dict[str, Any] | None = None) -> None:
+                 model_info: dict[str, Any] | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
         self.model = model
         self.out = Path(out) if out is not None else None
         self.resume = resume
@@ -178,6 +180,7 @@ class Trainer:
         self.input_shape = tuple(input_shape) if input_shape else getattr(
             model, "default_input_shape", None)
         self.model_info = model_info or _describe(model)
+        self.extra = dict(extra or {})
         self.device = resolve_device(self.config.device)
         self.amp_dtype = resolve_precision(self.config.precision, self.device)
         self.steps_per_epoch = 0
@@ -245,7 +248,7 @@ class Trainer:
         from striate import __version__
 
         write_json(self.out / CONFIG, {
-            "format": RUN_FORMAT, "striate": __version__, "torch": torch.__version__,
+            **self.extra, "format": RUN_FORMAT, "striate": __version__, "torch": torch.__version__,
             "data": data_name, "classes": self.classes, "n_train": n_train, "n_val": n_val,
             "preprocess": self.preprocess.to_dict(), "model": self.model_info,
             "train": self.config.to_dict()})
@@ -501,7 +504,7 @@ class Trainer:
         return Run(model=self.model, classes=self.classes, preprocess=self.preprocess,
                    config=self.config, data_name=self._data_name(),
                    path=self.out, history=self.history, status=status,
-                   best_epoch=self.best["epoch"])
+                   best_epoch=self.best["epoch"], info={**(self.saved or {}), **self.extra})
 
     def _finish(self, status: str) -> Run:
         if self.config.restore_best and self.best_weights is not None:
