@@ -206,12 +206,24 @@ def _functional_window(node: fx.Node, shapes: dict[fx.Node, Shape]) -> nn.Module
 
 
 class _MetaRunner(fx.Interpreter):
-    def __init__(self, gm: fx.GraphModule, visit: Any) -> None:
+    """Runs the graph on meta tensors; a module call already recorded by the summary's
+    trace (same module, same call number, one output) is replayed from its shape, since
+    some meta kernels (batch norm's decomposition) are slow."""
+
+    def __init__(self, gm: fx.GraphModule, visit: Any,
+                 recorded: dict[tuple[str, int], trace.Call], dtype: torch.dtype) -> None:
         super().__init__(gm)
         self.state = trace.meta_state(gm)
         self.visit = visit
+        self.recorded = recorded
+        self.dtype = dtype
+        self.count: dict[str, int] = {}
 
     def call_module(self, target: Any, args: Any, kwargs: Any) -> Any:
+        number = self.count[target] = self.count.get(target, 0) + 1
+        call = self.recorded.get((str(target), number))
+        if call is not None and len(call.out_shapes) == 1 and call.done:
+            return torch.empty((1, *call.out_shapes[0]), dtype=self.dtype, device="meta")
         module = self.fetch_attr(target)
         prefix = f"{target}."
         sub = {k[len(prefix):]: v for k, v in self.state.items() if k.startswith(prefix)}
@@ -249,8 +261,8 @@ def _concrete_args(model: nn.Module, n_inputs: int) -> dict[str, Any] | None:
     return extra or None
 
 
-def _traced(model: nn.Module, shapes: list[Shape], analysis: _Analysis
-            ) -> dict[str, _State | None]:
+def _traced(model: nn.Module, shapes: list[Shape], analysis: _Analysis,
+            calls: list[trace.Call] | None = None) -> dict[str, _State | None]:
     graph = _Tracer().trace(model, concrete_args=_concrete_args(model, len(shapes)))
     gm = fx.GraphModule(model, graph)
     states: dict[fx.Node, _State | None] = {}
@@ -305,7 +317,8 @@ def _traced(model: nn.Module, shapes: list[Shape], analysis: _Analysis
 
     inputs = tuple(torch.empty((1, *s), dtype=trace.model_dtype(model), device="meta")
                    for s in shapes)
-    runner = _MetaRunner(gm, visit)
+    recorded = {(c.name, c.call_number): c for c in calls or [] if c.is_leaf}
+    runner = _MetaRunner(gm, visit, recorded, trace.model_dtype(model))
     modes = {id(m): (m, m.training) for m in model.modules()}
     try:
         model.eval()
@@ -343,7 +356,7 @@ def analyse(model: nn.Module, input_shape: object, calls: list[trace.Call] | Non
     shapes = trace.input_shapes(input_shape)
     analysis = _Analysis()
     try:
-        by_name = _traced(model, shapes, analysis)
+        by_name = _traced(model, shapes, analysis, calls)
     except StriateError:
         raise
     except Exception as err:  # fx raises many kinds (TraceError, TypeError, NotImplemented)
