@@ -352,12 +352,20 @@ class _ConvTransposeBase(Layer):
             raise
 
 
+_TORCH_FORWARD: dict[type, Any] = {}
+
+
 def torch_forward(layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """The forward of the torch class a striate layer extends."""
-    for cls in type(layer).__mro__[1:]:
-        if cls.__module__.startswith("torch.nn") and "forward" in cls.__dict__:
-            return cls.forward(layer, x)
-    raise TypeError(f"{type(layer).__name__} extends no torch module")
+    """The forward of the torch class a striate layer extends (looked up once per class)."""
+    forward = _TORCH_FORWARD.get(type(layer))
+    if forward is None:
+        forward = next((cls.__dict__["forward"] for cls in type(layer).__mro__[1:]
+                        if cls.__module__.startswith("torch.nn") and "forward" in cls.__dict__),
+                       None)
+        if forward is None:
+            raise TypeError(f"{type(layer).__name__} extends no torch module")
+        _TORCH_FORWARD[type(layer)] = forward
+    return forward(layer, x)
 
 
 @register_layer("conv_transpose2d")
