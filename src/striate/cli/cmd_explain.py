@@ -1,7 +1,8 @@
-"""``striate explain conv``: the arithmetic of one convolution, step by step.
+"""``striate explain conv|pool``: the arithmetic of one convolution or pooling, step by step.
 
-A thin layer over :func:`striate.reference.explain.explain_conv` (the text) and
-:func:`striate.reference.animate.animate_conv` (the GIF).
+A thin layer over :func:`striate.reference.explain.explain_conv`,
+:func:`striate.reference.explain_pool.explain_pool` (the text) and
+:func:`striate.reference.animate.animate_conv` (the GIF or PNG sheet).
 """
 
 from __future__ import annotations
@@ -49,6 +50,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     conv.add_argument("--frame-ms", type=int, default=600, help="GIF frame duration (ms)")
     conv.add_argument("--force", action="store_true", help="overwrite an existing file")
     conv.set_defaults(func=_cmd_explain_conv)
+
+    pool = topics.add_parser(
+        "pool",
+        help="output size of a max/average pooling, rounded down (PyTorch) and up (Caffe)",
+        description="Derive a pooling layer's output size per axis with (W − K + 2P)/S + 1, "
+        "rounded down as PyTorch does or up as Caffe (and ceil_mode=True) does, and say what "
+        "its forward and backward passes compute.",
+        epilog="example: striate explain pool --input 112 --kernel 3 --stride 2 --ceil-mode",
+    )
+    pool.add_argument("--input", required=True, metavar="HxW", help="input size, e.g. 7x7")
+    pool.add_argument("--kernel", required=True, metavar="K", help="window size, e.g. 2 or 3")
+    pool.add_argument("--stride", default=None, metavar="S",
+                      help="stride (default: the kernel size)")
+    pool.add_argument("--padding", default="0", metavar="P", help="padding (default 0)")
+    pool.add_argument("--dilation", default="1", metavar="D", help="dilation (max only)")
+    pool.add_argument("--kind", choices=("max", "avg"), default="max",
+                      help="max (default) or avg")
+    pool.add_argument("--ceil-mode", action="store_true",
+                      help="round the output size up, as Caffe does")
+    pool.add_argument("--channels", type=int, help="channels, to count activations")
+    pool.add_argument("--strict", action="store_true",
+                      help="fail when the window does not fit the input exactly")
+    pool.add_argument("--format", choices=("text", "json"), default="text",
+                      help="text (default) or json")
+    pool.add_argument("--animate", metavar="OUT.gif",
+                      help="write a GIF of the window sliding over the input (.png: a sheet)")
+    pool.add_argument("--frame-ms", type=int, default=600, help="GIF frame duration (ms)")
+    pool.add_argument("--force", action="store_true", help="overwrite an existing file")
+    pool.set_defaults(func=_cmd_explain_pool)
     parser.set_defaults(func=_cmd_explain_help(parser))
 
 
@@ -60,13 +90,49 @@ def _cmd_explain_help(parser: argparse.ArgumentParser):
     return show
 
 
-def _cmd_explain_conv(args: argparse.Namespace) -> int:
+def _check_frame_ms(args: argparse.Namespace) -> None:
     from striate.layers.errors import ConfigError
-    from striate.reference.explain import explain_conv, parse_channels
 
     if args.frame_ms < 1:
         raise ConfigError(f"--frame-ms must be a positive number of milliseconds. "
                           f"Received: {args.frame_ms}")
+
+
+def _show(args: argparse.Namespace, explanation, written, frames: int) -> None:
+    if args.format == "json":
+        data = explanation.to_dict()
+        if written:
+            data["animation"] = str(written)
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        print(explanation)
+        if written:
+            print(f"\nwrote {written} ({frames} frames, one per output value)")
+
+
+def _cmd_explain_pool(args: argparse.Namespace) -> int:
+    from striate.reference.explain_pool import explain_pool
+
+    _check_frame_ms(args)
+    explanation = explain_pool(args.input, args.kernel, args.stride, args.padding,
+                               args.dilation, kind=args.kind, ceil_mode=args.ceil_mode,
+                               channels=args.channels, strict=args.strict)
+    written = None
+    if args.animate:
+        from striate.reference.animate import animate_conv
+
+        written = animate_conv(args.animate, explanation.input_size, explanation.kernel_size,
+                               explanation.stride, explanation.padding, explanation.dilation,
+                               ceil_mode=args.ceil_mode, duration_ms=args.frame_ms,
+                               force=args.force)
+    _show(args, explanation, written, explanation.output_size[0] * explanation.output_size[1])
+    return 0
+
+
+def _cmd_explain_conv(args: argparse.Namespace) -> int:
+    from striate.reference.explain import explain_conv, parse_channels
+
+    _check_frame_ms(args)
     options = {
         "stride": args.stride, "padding": args.padding, "dilation": args.dilation,
         "transposed": args.transposed, "output_padding": args.output_padding,
@@ -81,14 +147,5 @@ def _cmd_explain_conv(args: argparse.Namespace) -> int:
 
         written = animate_conv(args.animate, args.input, args.kernel,
                                duration_ms=args.frame_ms, force=args.force, **options)
-    if args.format == "json":
-        data = explanation.to_dict()
-        if written:
-            data["animation"] = str(written)
-        print(json.dumps(data, indent=2, ensure_ascii=False))
-    else:
-        print(explanation)
-        if written:
-            frames = explanation.output_size[0] * explanation.output_size[1]
-            print(f"\nwrote {written} ({frames} frames, one per output value)")
+    _show(args, explanation, written, explanation.output_size[0] * explanation.output_size[1])
     return 0

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from striate.layers.errors import ConfigError
+from striate.layers.formulas import window_fit
 from striate.reference.explain import explain_conv
 
 if TYPE_CHECKING:
@@ -69,8 +70,12 @@ def slide_geometry(
     *,
     transposed: bool = False,
     output_padding: tuple[int, int] | int = 0,
+    ceil_mode: bool = False,
 ) -> SlideGeometry:
     """Lay out the padded (dilated, or zero-inserted for ``transposed``) input grid.
+
+    With ``ceil_mode`` (pooling that rounds up, as Caffe does) the last window may stick out
+    past the padding; the grid grows by those cells.
 
     Raises:
         ShapeError, ConfigError: as :func:`striate.reference.explain.explain_conv`.
@@ -91,13 +96,22 @@ def slide_geometry(
                        constant_values=PADDING)
         kinds = kinds[max(-before[0], 0):kinds.shape[0] - max(-after[0], 0),
                       max(-before[1], 0):kinds.shape[1] - max(-after[1], 0)]
-        step = (1, 1)
+        step, out = (1, 1), e.output_size
         title = "zero-inserted, padded input"
     else:
         (ph, pw), step = e.padding, e.stride
-        kinds = np.pad(np.full((h, w), INPUT), [(ph, ph), (pw, pw)], constant_values=PADDING)
-        title = "padded input" if (ph, pw) != (0, 0) else "input"
-    ho, wo = e.output_size
+        out = e.output_size
+        if ceil_mode:
+            out = tuple(window_fit(n, k, s, p, d, ceil_mode=True).output for n, k, s, p, d in
+                        zip(e.input_size, e.kernel_size, e.stride, e.padding, e.dilation,
+                            strict=True))
+        extra = [max((o - 1) * s + d * (k - 1) + 1 - n - 2 * p, 0) for o, s, d, k, n, p in
+                 zip(out, e.stride, e.dilation, e.kernel_size, e.input_size, e.padding,
+                     strict=True)]
+        kinds = np.pad(np.full((h, w), INPUT), [(ph, ph + extra[0]), (pw, pw + extra[1])],
+                       constant_values=PADDING)
+        title = "padded input" if (ph, pw, *extra) != (0, 0, 0, 0) else "input"
+    ho, wo = out
     taps = tuple(
         tuple((u * step[0] + i * dh, v * step[1] + j * dw) for i in range(kh) for j in range(kw))
         for u in range(ho) for v in range(wo)
@@ -267,6 +281,7 @@ def animate_conv(
     *,
     transposed: bool = False,
     output_padding: tuple[int, int] | int = 0,
+    ceil_mode: bool = False,
     duration_ms: int = 600,
     force: bool = False,
 ) -> Path:
@@ -285,7 +300,8 @@ def animate_conv(
         raise ConfigError(f"{path}: write a .gif (animation) or a .png (all frames on one "
                           f"sheet), not {suffix or 'a file without extension'}")
     geometry = slide_geometry(input_size, kernel_size, stride, padding, dilation,
-                              transposed=transposed, output_padding=output_padding)
+                              transposed=transposed, output_padding=output_padding,
+                              ceil_mode=ceil_mode)
     frames = render_frames(geometry)
     if suffix == ".png":
         return write_png(frames, path, force=force)
