@@ -136,3 +136,27 @@ def test_errors_are_one_line():
 def test_config_round_trip():
     aug = Augment(crop_padding=4, flip=True, rotate=5.0, jitter=0.1)
     assert Augment(**aug.config()) == aug
+
+
+def test_crop_and_flip_together_equal_a_mirrored_padded_window():
+    x = _batch(n=40, c=2, h=5, w=6)
+    out = Augment(crop_padding=2, flip=True)(x, _gen(12))
+    padded = torch.nn.functional.pad(x, (2, 2, 2, 2))
+    mirrored = 0
+    for k in range(40):
+        windows = [padded[k, :, i:i + 5, j:j + 6] for i in range(5) for j in range(5)]
+        plain = any(torch.equal(out[k], win) for win in windows)
+        flipped = any(torch.equal(out[k], win.flip(-1)) for win in windows)
+        assert plain or flipped
+        mirrored += int(flipped and not plain)
+    assert 5 < mirrored < 35
+
+
+def test_sequence_shift_is_a_padded_window():
+    x = torch.arange(1.0, 11.0).view(1, 1, 10).repeat(50, 1, 1)
+    out = Augment(crop_padding=3)(x, _gen(13))
+    padded = torch.nn.functional.pad(x[0], (3, 3))
+    windows = [padded[:, i:i + 10] for i in range(7)]
+    assert all(any(torch.equal(o, w) for w in windows) for o in out)
+    # every shift from -3 to 3 shows up in 50 draws: the first value tells the shift
+    assert len({float(o[0, 3]) for o in out}) == 7
