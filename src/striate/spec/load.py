@@ -24,11 +24,17 @@ MERGES = ("add", "concat", "crop", "unpool")
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
+def _is_file(text: str) -> bool:
+    try:
+        return len(text) < 4096 and Path(text).is_file()
+    except (OSError, ValueError):  # not a possible path (too long, NUL bytes): spec text
+        return False
+
+
 def _read(path_or_text: str | os.PathLike[str]) -> tuple[str | bytes, str]:
     one_line = isinstance(path_or_text, str) and "\n" not in path_or_text
     if isinstance(path_or_text, os.PathLike) or (one_line and (
-        path_or_text.strip().endswith((".yaml", ".yml", ".json"))
-        or (len(path_or_text) < 4096 and Path(path_or_text).is_file())
+        path_or_text.strip().endswith((".yaml", ".yml", ".json")) or _is_file(path_or_text)
     )):
         path = Path(path_or_text)
         if path.is_dir():

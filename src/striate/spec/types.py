@@ -146,7 +146,7 @@ def resolve(name: str, rank: int, kind: str | None = None) -> type:
             not available in this version of striate.layers.
     """
     if name == "pool":
-        short = POOL_KINDS.get(kind or "max")
+        short = POOL_KINDS.get(kind or "max") if isinstance(kind, (str, type(None))) else None
         if short is None:
             hint = suggest(str(kind), POOL_KINDS, 0.5)
             raise ConfigError(f"pool kind {kind!r} is unknown{hint}; use one of "
