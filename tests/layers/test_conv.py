@@ -214,3 +214,10 @@ def test_size_dependent_padding_traces_with_fx():
         torch.testing.assert_close(traced(x), conv(x))
         if isinstance(conv, Conv2d):
             torch.testing.assert_close(traced(torch.randn(1, 2, 8, 8)).shape[-1], 4)
+
+
+def test_transposed_conv_output_size_picks_the_size_lost_by_the_stride():
+    # conv 3/2 maps both 7 and 8 to 3; output_size chooses which one to go back to
+    t = ConvTranspose2d(1, 1, 3, stride=2)
+    assert t(torch.randn(1, 1, 3, 3)).shape[-1] == 7
+    assert t(torch.randn(1, 1, 3, 3), output_size=[8, 8]).shape[-1] == 8

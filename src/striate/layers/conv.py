@@ -344,9 +344,10 @@ class _ConvTransposeBase(Layer):
             )
         torch_cls.__init__(self, in_channels, out_channels, k, s, p, op, groups, bias, d)
 
-    def _run(self, x: torch.Tensor) -> torch.Tensor:
+    def _run(self, torch_cls: type, x: torch.Tensor,
+             output_size: list[int] | None) -> torch.Tensor:
         try:
-            return torch_forward(self, x)
+            return torch_cls.forward(self, x, output_size)
         except RuntimeError as err:
             rethrow_shape(self, x, err)
             raise
@@ -386,8 +387,9 @@ class ConvTranspose2d(nn.ConvTranspose2d, _ConvTransposeBase):
         self._init_checked(nn.ConvTranspose2d, in_channels, out_channels, kernel_size, stride,
                            padding, output_padding, groups, bias, dilation)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._run(x)
+    def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
+        """``output_size`` picks among the sizes a strided input could have had."""
+        return self._run(nn.ConvTranspose2d, x, output_size)
 
 
 @register_layer("conv_transpose1d")
@@ -408,5 +410,6 @@ class ConvTranspose1d(nn.ConvTranspose1d, _ConvTransposeBase):
         self._init_checked(nn.ConvTranspose1d, in_channels, out_channels, kernel_size, stride,
                            padding, output_padding, groups, bias, dilation)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._run(x)
+    def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
+        """``output_size`` picks among the sizes a strided input could have had."""
+        return self._run(nn.ConvTranspose1d, x, output_size)
