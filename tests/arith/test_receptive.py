@@ -160,3 +160,22 @@ def test_fields_match_the_inputs_a_unit_really_depends_on():
     for unit in [(0, 0), (1, 1), (out[0] - 1, out[1] - 1), (out[0] // 2, 0)]:
         expected = tuple((max(a, 0), min(b, size - 1)) for a, b in field.span(unit))
         assert _grad_support(model, torch.ones(1, 1, size, size), unit) == expected
+
+
+class SliceAndPad(nn.Module):
+    """The CIFAR ResNets' option-A shortcut (a strided slice) and a functional pad."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(1, 1, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.nn.functional.pad(x, (2, 2, 1, 1))
+        return self.conv(x[:, :, 1::2, ::2])
+
+
+def test_functional_pad_and_strided_slices_are_windows():
+    rf = receptive_fields(SliceAndPad(), (1, 10, 10))
+    # pad: P = (1, 2); slice: start (1, 0), step 2 → P = (1 − 1, 2 − 0) = (0, 2), j = 2;
+    # 3x3 conv: r = 1 + 2·2 = 5
+    assert rf["conv"] == ReceptiveField((5, 5), (2, 2), (0, 2))

@@ -136,7 +136,8 @@ class _Analysis:
         size = tuple(e + p for e, p in zip(end, pad, strict=True))
         return _State(size, main[0].jump, pad, widest.units, all(s.flat for s in main))
 
-    def step(self, state: _State | None, module: nn.Module | None, in_shape: Shape | None,
+    def step(self, state: _State | None, module: nn.Module | foreign.Window | None,
+             in_shape: Shape | None,
              out_shape: Shape | None, where: str) -> _State | None:
         if state is None or out_shape is None or in_shape is None:
             return None
@@ -144,7 +145,9 @@ class _Analysis:
             return state
         n = len(state.units)
         in_sp, out_sp = tuple(in_shape[1:]), tuple(out_shape[1:])
-        if module is not None and len(in_sp) == n and not _upsamples(module):
+        if isinstance(module, foreign.Window) and len(module.kernel) == n:
+            return _apply(state, module, out_sp)
+        if isinstance(module, nn.Module) and len(in_sp) == n and not _upsamples(module):
             win = foreign.window(module, in_sp, out_sp)
             if win is not None:
                 if win.approximate:
@@ -156,7 +159,8 @@ class _Analysis:
             return _State(state.size, state.jump, state.pad, out_sp)
         if len(out_shape) <= 1 or (len(out_sp) == n and all(o == 1 for o in out_sp)):
             return _collapse(state)
-        self.note(f"receptive field at {where}: {type(module).__name__ if module else 'op'} "
+        kind = type(module).__name__ if isinstance(module, nn.Module) else "the op"
+        self.note(f"receptive field at {where}: {kind} "
                   f"changes {in_sp} into {out_sp}; not followed past it")
         return None
 
@@ -177,9 +181,56 @@ class _Tracer(fx.Tracer):
         return super().is_leaf_module(m, module_qualified_name)
 
 
-def _functional_window(node: fx.Node, shapes: dict[fx.Node, Shape]) -> nn.Module | None:
-    """A functional pooling or convolution call as the equivalent module (for its window)."""
+def _slice_window(node: fx.Node, in_shape: Shape | None) -> foreign.Window | None:
+    """``x[:, :, ::2, ::2]`` (the CIFAR ResNets' shortcut) as a window of size 1."""
+    index = node.args[1] if len(node.args) > 1 else None
+    if in_shape is None or not isinstance(index, tuple):
+        return None
+    rank = len(in_shape) + 1  # with the batch axis
+    if Ellipsis in index:
+        at = index.index(Ellipsis)
+        index = index[:at] + (slice(None),) * (rank - len(index) + 1) + index[at + 1:]
+    index = index + (slice(None),) * (rank - len(index))
+    if len(index) != rank or not all(isinstance(i, slice) for i in index):
+        return None
+    spatial = index[2:]
+    starts, steps = [], []
+    for axis, sl in zip(in_shape[1:], spatial, strict=True):
+        if any(isinstance(v, fx.Node) for v in (sl.start, sl.stop, sl.step)):
+            return None
+        start, _, step = sl.indices(axis)
+        starts.append(start)
+        steps.append(step)
+    n = len(spatial)
+    # Starting at ``start`` is a negative padding of ``start``.
+    return foreign.Window((1,) * n, tuple(steps), tuple(-s for s in starts), (0,) * n,
+                          (1,) * n)
+
+
+def _pad_window(node: fx.Node, in_shape: Shape | None) -> foreign.Window | None:
+    """``F.pad(x, (left, right, top, bottom, …))``: padding moves the field's start."""
+    pads = node.args[1] if len(node.args) > 1 else node.kwargs.get("pad")
+    if in_shape is None or not isinstance(pads, (tuple, list)) or any(
+            not isinstance(p, int) for p in pads):
+        return None
+    n = len(in_shape) - 1
+    before, after = [], []
+    for i in range(n):
+        k = n - 1 - i  # torch lists the last axis first
+        before.append(pads[2 * k] if 2 * k < len(pads) else 0)
+        after.append(pads[2 * k + 1] if 2 * k + 1 < len(pads) else 0)
+    return foreign.Window((1,) * n, (1,) * n, tuple(before), tuple(after), (1,) * n)
+
+
+def _functional_window(node: fx.Node, shapes: dict[fx.Node, Shape]
+                       ) -> nn.Module | foreign.Window | None:
+    """A functional pooling, convolution, padding or slicing as a window."""
     fn = node.target
+    first = node.all_input_nodes[0] if node.all_input_nodes else None
+    if fn is operator.getitem:
+        return _slice_window(node, shapes.get(first))
+    if fn is F.pad:
+        return _pad_window(node, shapes.get(first))
     pools = {F.max_pool1d: (nn.MaxPool1d, ["kernel_size", "stride", "padding", "dilation",
                                            "ceil_mode"]),
              F.max_pool2d: (nn.MaxPool2d, ["kernel_size", "stride", "padding", "dilation",
@@ -304,10 +355,11 @@ def _traced(model: nn.Module, shapes: list[Shape], analysis: _Analysis,
         elif node.op == "call_function":
             module = _functional_window(node, out_shapes)
         first = inputs[0]
-        if node.op == "call_function" and node.target is operator.getitem:
-            state_out = state if out_shapes.get(node, ()) == out_shapes.get(first) else \
-                analysis.step(state, None, out_shapes.get(first), out_shapes.get(node),
-                              where(node))
+        if node.op == "call_method" and node.target == "__getitem__":
+            module = _slice_window(node, out_shapes.get(first))
+        if node.op == "call_function" and node.target is operator.getitem and \
+                out_shapes.get(node, ()) == out_shapes.get(first):
+            state_out = state  # an element of a tuple output, or a slice that keeps all
         else:
             state_out = analysis.step(state, module, out_shapes.get(first),
                                       out_shapes.get(node), where(node))
