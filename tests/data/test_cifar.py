@@ -181,3 +181,28 @@ def test_restricted_unpickler_reads_arrays_exactly():
         out = safe_unpickle(pickle.dumps(arrays, protocol=protocol))
         for key, value in arrays.items():
             assert np.array_equal(out[key], value)
+
+
+def _py2_style_batch() -> bytes:
+    """A protocol-2 pickle as Python 2's cPickle wrote the official batches: str values
+    as SHORT_BINSTRING (read back as bytes with encoding='bytes'), numpy.core paths."""
+
+    def s(raw: bytes) -> bytes:
+        return b"U" + bytes([len(raw)]) + raw
+
+    array = (b"cnumpy.core.multiarray\n_reconstruct\n" + b"cnumpy\nndarray\n" + b"K\x00\x85"
+             + s(b"b") + b"\x87R"
+             + b"(K\x01K\x02K\x03\x86"  # state: version 1, shape (2, 3)
+             + b"cnumpy\ndtype\n" + s(b"u1") + b"K\x00K\x01\x87R"
+             + b"(K\x03" + s(b"|") + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
+             + b"\x89" + s(bytes([0, 1, 2, 250, 251, 255])) + b"tb")
+    return (b"\x80\x02}(" + s(b"data") + array + s(b"labels") + b"](K\x01K\x02eu.")
+
+
+def test_python2_style_pickle_reads_like_pickle_load():
+    data = _py2_style_batch()
+    reference = pickle.loads(data, encoding="bytes")  # our own crafted bytes: safe here
+    ours = safe_unpickle(data, "py2.pkl")
+    assert np.array_equal(ours[b"data"], reference[b"data"])
+    assert ours[b"data"].tolist() == [[0, 1, 2], [250, 251, 255]]
+    assert ours[b"labels"] == [1, 2]

@@ -32,8 +32,8 @@ class Augment:
         rotate: rotate each image by an angle drawn uniformly from ``[-rotate, rotate]``
             degrees (bilinear, zeros outside).
         jitter: scale brightness, contrast and (for 3 channels) saturation by factors
-            drawn from ``[1 - jitter, 1 + jitter]``; the result is clamped to 0–1, so
-            apply it before normalising.
+            drawn from ``[1 - jitter, 1 + jitter]``, after the geometric steps; the
+            result is clamped to 0–1, so apply it before normalising.
 
     Shape: output = input. Sequences ``(N, C, L)`` accept ``crop_padding`` (a shift
     along L) and ``flip`` (reversal) only.
@@ -94,8 +94,6 @@ class Augment:
             return torch.rand(shape, generator=generator, device=dev).to(x.device)
 
         m = None if mask is None else mask[:, None]
-        if self.jitter:
-            x = _jitter(x, 1.0 + self.jitter * (2.0 * uniform(3, n) - 1.0))
         if self.rotate:
             angles = torch.deg2rad((2.0 * uniform(n) - 1.0) * float(self.rotate))
             x, m = _rotate(x, angles, m)
@@ -110,6 +108,10 @@ class Augment:
             x = torch.where(mirror.view(-1, *[1] * (x.ndim - 1)), x.flip(-1), x)
             if m is not None:
                 m = torch.where(mirror.view(-1, 1, 1, 1), m.flip(-1), m)
+        if self.jitter:
+            # last, so the zeros brought in by rotation and padding change with the rest of
+            # the image instead of showing as a dark frame
+            x = _jitter(x, 1.0 + self.jitter * (2.0 * uniform(3, n) - 1.0))
         return x if m is None else (x, m[:, 0])
 
     def _check(self, x: torch.Tensor, mask: torch.Tensor | None) -> None:
