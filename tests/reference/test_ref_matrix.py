@@ -14,7 +14,7 @@ from striate.reference import (
     conv_transpose2d,
 )
 
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def test_the_4x16_matrix_of_the_notes():
