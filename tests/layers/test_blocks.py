@@ -3,7 +3,7 @@ import json
 import pytest
 import torch
 
-from striate.layers import ConfigError, ShapeError
+from striate.layers import Add, ConfigError, MaxoutPool, ShapeError
 from striate.layers.blocks import (
     BasicBlock,
     Bottleneck,
@@ -197,3 +197,16 @@ def test_blocks_trace_with_fx(block):
     gm = torch.fx.GraphModule(block, graph)
     x = torch.randn(1, 4, 6, 6)
     torch.testing.assert_close(gm.eval()(x), block.eval()(x))
+
+
+def test_merges_and_maxout_trace_with_the_default_tracer():
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.add, self.maxout = Add(), MaxoutPool(2)
+
+        def forward(self, x):
+            return self.maxout(self.add(x, x))
+
+    net, x = Net(), torch.randn(2, 4, 3, 3)
+    torch.testing.assert_close(torch.fx.symbolic_trace(net)(x), net(x))

@@ -221,3 +221,19 @@ def test_transposed_conv_output_size_picks_the_size_lost_by_the_stride():
     t = ConvTranspose2d(1, 1, 3, stride=2)
     assert t(torch.randn(1, 1, 3, 3)).shape[-1] == 7
     assert t(torch.randn(1, 1, 3, 3), output_size=[8, 8]).shape[-1] == 8
+
+
+@settings(max_examples=25, deadline=None)
+@given(size=st.integers(1, 8), kernel=st.integers(1, 4), stride=st.integers(1, 3),
+       padding=st.integers(0, 2), dilation=st.integers(1, 2), extra=st.integers(0, 2))
+def test_transposed_output_shape_matches_forward(size, kernel, stride, padding, dilation, extra):
+    output_padding = min(extra, max(stride, dilation) - 1)
+    t = ConvTranspose2d(2, 4, kernel, stride, padding, output_padding, dilation=dilation)
+    x = torch.randn(1, 2, size, size)
+    try:
+        expected = t.output_shape((2, size, size))
+    except ShapeError:
+        with pytest.raises(ShapeError):
+            t(x)
+        return
+    assert tuple(t(x).shape[1:]) == expected

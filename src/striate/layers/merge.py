@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.fx
 from torch import nn
 
 from striate.layers._util import as_shape, ntuple
@@ -53,7 +54,8 @@ class Add(Layer, nn.Module):
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
         tensors = _inputs(inputs)
-        if any(t.shape != tensors[0].shape for t in tensors[1:]):
+        traced = any(isinstance(t, torch.fx.Proxy) for t in tensors)
+        if not traced and any(t.shape != tensors[0].shape for t in tensors[1:]):
             self.output_shape(*(tuple(t.shape[1:]) for t in tensors))
         total = tensors[0]
         for t in tensors[1:]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.fx
 import torch.nn.functional as F
 from torch import nn
 
@@ -96,10 +97,9 @@ class MaxoutPool(Layer, nn.Module):
         return (shape[0] // self.pool_size, *shape[1:])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, c = x.shape[0], x.shape[1]
-        if c % self.pool_size:
+        if not isinstance(x, torch.fx.Proxy) and x.shape[1] % self.pool_size:
             self.output_shape(tuple(x.shape[1:]))
-        return x.reshape(n, c // self.pool_size, self.pool_size, *x.shape[2:]).amax(2)
+        return x.unflatten(1, (-1, self.pool_size)).amax(2)
 
     def config(self) -> dict[str, Any]:
         return {"pool_size": self.pool_size}
