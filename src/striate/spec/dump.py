@@ -60,9 +60,13 @@ def entry_for(module: nn.Module, where: str) -> LayerEntry:
         )
     params, _ = parameters(cls)
     options: dict[str, Any] = {}
-    for key, value in module.config().items():
+    config = module.config()
+    for key, value in config.items():
         if key in INFERRED or _is_default(value, params.get(key)):
             continue
+        if key == "stride" and "stride" in params and params["stride"].default is None and (
+                _compact(key, value) == _compact(key, config.get("kernel_size"))):
+            continue  # a pool's stride defaults to its kernel size
         options[PREFERRED_ALIAS.get(key, key)] = _compact(key, value)
     short = short_name(cls)
     if short in POOL_SHORT:

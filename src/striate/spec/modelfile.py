@@ -83,8 +83,9 @@ def _normalization(value: Any) -> dict[str, list[float]] | None:
             raise ModelFileError("normalization must be (mean, std) or {'mean': …, 'std': …}"
                                  f"; got {value!r}") from None
     try:
-        mean = [float(m) for m in torch.as_tensor(mean).flatten().tolist()]
-        std = [float(s) for s in torch.as_tensor(std).flatten().tolist()]
+        # float64 keeps 0.49 as 0.49 (a float32 tensor would store 0.49000000953674316)
+        mean = [float(m) for m in torch.as_tensor(mean, dtype=torch.float64).flatten().tolist()]
+        std = [float(s) for s in torch.as_tensor(std, dtype=torch.float64).flatten().tolist()]
     except (TypeError, ValueError, RuntimeError):
         raise ModelFileError(f"normalization mean and std must be numbers; got {value!r}"
                              ) from None
