@@ -34,6 +34,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from striate.layers.base import Layer
 from striate.zoo import _nn
 from striate.zoo._probe import flat_size
 from striate.zoo.registry import register
@@ -58,12 +59,26 @@ class ScaledTanh(nn.Module):
         return self.amplitude * torch.tanh(self.slope * x)
 
 
-class Subsampling(nn.Module):
+class Subsampling(Layer, nn.Module):
     """S2/S4: the sum of each 2x2 window, times a trainable coefficient, plus a bias (per map).
 
     Shape:
         (C, H, W) -> (C, H/2, W/2); 2·C parameters.
     """
+
+    def output_shape(self, in_shape: tuple[int, ...], *, strict: bool = False
+                     ) -> tuple[int, ...]:
+        """The pooled shape (its 2x2 window's)."""
+        return self.pool.output_shape(in_shape, strict=strict)
+
+    def macs(self, in_shape: tuple[int, ...]) -> int:
+        """0: one scaling per output, and the convention counts convolution and dense
+        layers only (as for batch norm)."""
+        return 0
+
+    def config(self) -> dict[str, int]:
+        """Constructor arguments."""
+        return {"channels": int(self.weight.shape[0])}
 
     def __init__(self, channels: int) -> None:
         super().__init__()

@@ -1,0 +1,98 @@
+"""``striate zoo list`` and ``striate zoo show``, called in-process."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from striate.cli import main
+from striate.cli.cmd_zoo import parse_options
+
+
+def test_list_family_table(capsys):
+    assert main(["zoo", "list", "--family", "ResNet-CIFAR"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["name", "family", "year", "params", "MACs", "input", "description"]
+    rows = [line.split() for line in out[2:]]
+    assert [r[0] for r in rows] == ["resnet20", "resnet32", "resnet44", "resnet56", "resnet110"]
+    assert rows[0][3] == "269,722"
+    assert rows[0][4:6] == ["40.55", "M"]  # computed on meta, not stored
+
+
+def test_list_json_has_computed_macs(capsys):
+    assert main(["zoo", "list", "--family", "MobileNet", "--format", "json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["name"] == "mobilenet_v1"
+    assert row["params"] == 4_231_976
+    assert row["macs"] == pytest.approx(569e6, rel=0.002)  # Howard et al. Table 8
+    assert row["input"] == "3x224x224"
+
+
+def test_list_csv_and_md(capsys):
+    assert main(["zoo", "list", "--family", "LeNet", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "name,family,year,params,macs,input,description"
+    assert lines[1].startswith("lenet5,LeNet,1998,61706,416520,1x32x32,")
+    assert main(["zoo", "list", "--family", "LeNet", "--format", "md"]) == 0
+    md = capsys.readouterr().out.splitlines()
+    assert md[0].startswith("| name | family |")
+    assert md[3].startswith("| lenet5_1998 | LeNet | 1998 | 60,000 |")
+
+
+def test_unknown_family_exits_2(capsys):
+    assert main(["zoo", "list", "--family", "Resnet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("striate: error: --family 'Resnet': no such family; families: ")
+    assert "ResNet" in err
+    assert err.count("\n") == 1
+
+
+def test_show_spec_and_summary(capsys):
+    assert main(["zoo", "show", "lenet5", "--depth", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("lenet5 — LeNet-5")
+    assert "params:  61,706 (published: 61,706, matches)" in out
+    assert "spec (yaml):" in out
+    assert "name: lenet5" in out  # the shipped YAML spec
+    assert "Params: 61,706" in out  # the summary table's totals
+
+
+def test_show_python_model_with_options(capsys):
+    assert main(["zoo", "show", "resnet50", "--option", "stride_on=1x1", "--format",
+                 "json", "--depth", "0"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["options"]["stride_on"] == "1x1"
+    assert out["params"] == out["published_params"] == 25_557_032
+    assert out["macs"] == pytest.approx(3.86e9, rel=0.002)
+    assert out["summary"]["totals"]["macs"] == out["macs"]  # arith agrees with the zoo count
+
+
+def test_show_other_input_and_classes(capsys):
+    assert main(["zoo", "show", "vgg16", "--input", "3x32x32", "--classes", "10",
+                 "--depth", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "input:   3x32x32" in out
+    assert "published: 138,357,544 at its default input and classes" in out
+    assert '"zoo": "vgg16"' in out  # not the 224x224 YAML
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["zoo", "show", "resnet05"], "unknown zoo model 'resnet05'; did you mean"),
+    (["zoo", "show", "resnet50", "--option", "stride=2"], "resnet50: unknown option 'stride'"),
+    (["zoo", "show", "resnet50", "--option", "oops"], "--option 'oops': expected KEY=VALUE"),
+    (["zoo", "show", "vgg16", "--input", "3x16x16"],
+     "vgg16, input (3, 16, 16): features.pool5 (MaxPool2d k=2 s=2)"),
+])
+def test_show_errors_exit_2_in_one_line(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("striate: error: ")
+    assert message in err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_parse_options_reads_yaml_scalars():
+    assert parse_options(["alpha=0.5", "aux=true", "layout=two_tower", "n=3"]) == {
+        "alpha": 0.5, "aux": True, "layout": "two_tower", "n": 3}
