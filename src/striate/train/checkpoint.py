@@ -172,14 +172,13 @@ def latest_checkpoint(folder: str | Path) -> tuple[dict[str, Any], dict[str, tor
     if not candidates:
         raise CheckpointError("no checkpoint to resume from; start a new run without "
                               "--resume").at(str(folder))
-    last_error: CheckpointError | None = None
+    errors: list[CheckpointError] = []
     for path in reversed(candidates):
         try:
             return read_checkpoint(path)
         except CheckpointError as err:
-            last_error = err
-    assert last_error is not None  # candidates is not empty
-    raise last_error
+            errors.append(err)
+    raise errors[0]  # the newest one's problem is the one to report
 
 
 def restore(meta: dict[str, Any], tensors: dict[str, torch.Tensor], model: nn.Module,

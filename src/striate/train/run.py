@@ -102,11 +102,19 @@ def prepare_folder(path: str | Path, *, force: bool = False, resume: bool = Fals
             raise RunError(f"{path} is not a striate run folder (no {CONFIG}); give the "
                            "folder a previous `striate train --out` wrote").at("--resume")
         return path
+    check_new_folder(path, force)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def check_new_folder(path: str | Path, force: bool = False) -> None:
+    """Raise unless ``path`` can hold a new run (absent, empty, or ``force``)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise RunError(f"{path} is a file, not a folder; choose another --out").at("--out")
     if path.is_dir() and any(path.iterdir()) and not force:
         raise RunError(f"{path} already exists and is not empty; use --resume to continue "
                        "that run, --force to overwrite it, or another --out").at("--out")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def next_free(base: str | Path) -> Path:

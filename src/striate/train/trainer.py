@@ -507,11 +507,12 @@ class Trainer:
                    best_epoch=self.best["epoch"], info={**(self.saved or {}), **self.extra})
 
     def _finish(self, status: str) -> Run:
+        if self.out is not None:
+            self._checkpoint()  # the last step's state, so that a resume can add epochs
         if self.config.restore_best and self.best_weights is not None:
             self.model.load_state_dict(self.best_weights)
         self.model.eval()
         if self.out is not None:
-            self._checkpoint()
             if self.channels_last:
                 self.model.to(memory_format=torch.contiguous_format)
             model_file = save_model(self.model, self.out / "model", self.classes,

