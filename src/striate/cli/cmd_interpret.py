@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "interpret", help="look inside a trained CNN (filters, DeconvNet, occlusion, …)",
         description="Interpretation figures of a trained network; each writes one PNG "
         "(or a folder for demo) and prints what it shows.")
-    methods = parser.add_subparsers(dest="method", metavar="METHOD", required=True)
+    methods = parser.add_subparsers(dest="interpret_method", metavar="METHOD", required=True)
     for name, text in METHODS.items():
         sub = methods.add_parser(name, help=text, description=text)
         sub.add_argument("run", metavar="RUN", help="a run folder or a model folder")
@@ -169,7 +169,7 @@ def _read_image(path: str, channels: int | None) -> Any:
         from striate.layers.errors import ConfigError
 
         raise ConfigError(f"{path}: not an image PIL can read ({err})").at("--image") from err
-    return arr[None] if arr.ndim == 2 else np.transpose(arr, (2, 0, 1)).copy()
+    return arr[None].copy() if arr.ndim == 2 else np.transpose(arr, (2, 0, 1)).copy()
 
 
 def _sample(args: argparse.Namespace, loaded: _Loaded) -> tuple[Any, int | None, Any]:
@@ -197,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
     from striate import interpret as I
 
     loaded = _Loaded(Path(args.run))
-    model, prep, m = loaded.model, loaded.preprocess, args.method
+    model, prep, m = loaded.model, loaded.preprocess, args.interpret_method
     layer = getattr(args, "layer", None)
     if m == "filters":
         res = I.filters(model, layer)

@@ -92,21 +92,20 @@ def check_input(model: nn.Module, shape: Sequence[int], *, where: str = "input")
     """
     shape = tuple(int(v) for v in shape)
     expected = expected_input_shape(model)
+    try:
+        name, conv = first_conv(model)
+    except ConfigError:
+        name, conv = None, None
+    if conv is not None and conv.in_channels != shape[0]:
+        raise ShapeError(f"{name} ({type(conv).__name__}) takes {conv.in_channels} input "
+                         f"channel(s), the input has {shape[0]} (shape {shape}); convert the "
+                         f"input to {conv.in_channels} channel(s)").at(where)
     if expected is not None and tuple(expected) != shape:
         raise ShapeError(f"the model expects inputs of shape {expected}, got {shape}; "
                          "resize, crop or pad the input to "
                          f"{'x'.join(str(v) for v in expected[1:])} with {expected[0]} "
                          "channel(s)").at(where)
-    try:
-        name, conv = first_conv(model)
-    except ConfigError:
-        return
-    if conv.in_channels != shape[0]:
-        raise ShapeError(f"{name} ({type(conv).__name__}) takes {conv.in_channels} input "
-                         f"channel(s), the input has {shape[0]} (shape {shape}); convert the "
-                         f"input to {conv.in_channels} channel(s)").at(where)
-    spatial = len(shape) - 1
-    if spatial != conv.weight.dim() - 2:
+    if conv is not None and len(shape) - 1 != conv.weight.dim() - 2:
         raise ShapeError(f"{name} ({type(conv).__name__}) takes {conv.weight.dim() - 2}-D "
                          f"inputs, got shape {shape}").at(where)
 
@@ -171,8 +170,9 @@ def pad_to(x: torch.Tensor, size: tuple[int, ...]) -> torch.Tensor:
     if spatial == tuple(size):
         return x
     if len(size) != len(spatial) or any(s > t for s, t in zip(spatial, size, strict=True)):
-        raise ShapeError(f"cannot pad inputs of size {spatial} to {tuple(size)}; the model "
-                         f"needs inputs of size {tuple(size)}").at("input")
+        got, want = "x".join(map(str, spatial)), "x".join(map(str, size))
+        raise ShapeError(f"the input is {got}, the model takes {want} (smaller inputs are "
+                         f"padded); resize or crop the input to {want}").at("input")
     pads: list[int] = []
     for s, t in reversed(list(zip(spatial, size, strict=True))):
         pads += [(t - s) // 2, t - s - (t - s) // 2]
