@@ -109,3 +109,16 @@ def test_big_networks_fit_on_one_screen_and_match_published_counts(name, publish
     model = build(spec, device="meta")
     assert sum(p.numel() for p in model.parameters()) == published
     assert spec.output_shape == (1000,)
+
+
+def test_googlenet_with_auxiliary_heads_has_three_outputs():
+    # Caffe's bvlc_googlenet train_val.prototxt: 13,378,280 parameters with both aux heads
+    spec = load_spec(EXAMPLES / "googlenet.yaml")
+    assert spec.params == 13_378_280
+    assert spec.output_shape == ((1000,), (1000,), (1000,))
+    shapes = {n.name: n.out_shape for n in spec.plan.nodes}
+    # ceil-mode pooling: 224 -> 112 -> 56 -> 28 -> 14 -> 7
+    assert shapes["i4a"] == (512, 14, 14)
+    assert shapes["i4d"] == (528, 14, 14)
+    model = build(spec, device="meta")
+    assert model.outputs == ("main", "aux1", "aux2")
