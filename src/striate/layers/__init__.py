@@ -35,7 +35,7 @@ from striate.layers.activation import (
 )
 from striate.layers.base import Layer, RFParams, Shape
 from striate.layers.container import Sequential, chain_macs, chain_shape
-from striate.layers.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from striate.layers.conv import Conv1d, Conv2d
 from striate.layers.dense import Dense, Dropout, Dropout2d, Flatten, Identity
 from striate.layers.errors import ConfigError, ShapeError, StriateError
 from striate.layers.merge import Add, Concat, Crop
@@ -52,6 +52,7 @@ from striate.layers.pool import (
 from striate.layers.pool_special import MaxoutPool, MaxUnpool2d, StochasticPool2d
 from striate.layers.registry import LAYERS, get_layer, register_layer
 from striate.layers.separable import SeparableConv2d
+from striate.layers.transposed import ConvTranspose1d, ConvTranspose2d
 
 # Last, so that the blocks (built from the layers above) are in the registry too.
 from striate.layers import blocks  # isort: skip

@@ -93,3 +93,19 @@ def rethrow_shape(layer: Any, x: torch.Tensor, err: RuntimeError, *others: torch
 def numel(shape: Shape) -> int:
     """Number of values in a shape."""
     return math.prod(shape)
+
+
+_TORCH_FORWARD: dict[type, Any] = {}
+
+
+def torch_forward(layer: Any, x: torch.Tensor) -> torch.Tensor:
+    """The forward of the torch class a striate layer extends (looked up once per class)."""
+    forward = _TORCH_FORWARD.get(type(layer))
+    if forward is None:
+        forward = next((cls.__dict__["forward"] for cls in type(layer).__mro__[1:]
+                        if cls.__module__.startswith("torch.nn") and "forward" in cls.__dict__),
+                       None)
+        if forward is None:
+            raise TypeError(f"{type(layer).__name__} extends no torch module")
+        _TORCH_FORWARD[type(layer)] = forward
+    return forward(layer, x)

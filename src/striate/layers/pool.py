@@ -15,10 +15,9 @@ import torch.fx
 import torch.nn.functional as F
 from torch import nn
 
-from striate.layers._util import check_rank, kxs, ntuple, rethrow_shape
+from striate.layers._util import check_rank, kxs, ntuple, rethrow_shape, torch_forward
 from striate.layers._window import compact, dropped, spatial_output
 from striate.layers.base import Layer, RFParams, Shape
-from striate.layers.conv import torch_forward
 from striate.layers.errors import ConfigError
 from striate.layers.registry import register_layer
 
