@@ -103,3 +103,40 @@ def test_unknown_target_and_bad_depth(capsys):
     assert "vgg16" in line
     line, _ = _error(capsys, ["summary", "lenet5", "--depth", "-1"])
     assert "--depth -1" in line
+
+
+MERGE_SPEC = """\
+name: merge
+input: [1, 12, 12]
+layers:
+  - conv: {out: 1, kernel: 3, stride: 2, padding: 1, name: a}
+  - pool: {kind: max, kernel: 2, name: b, from: input}
+  - add: [a, b]
+  - conv: {out: 2, kernel: 1, stride: 2, name: c, from: input}
+  - conv: {out: 2, kernel: 7, name: d, from: input}
+  - add: [c, d]
+"""
+
+
+@pytest.fixture
+def merge_spec(tmp_path):
+    path = tmp_path / "merge.yaml"
+    path.write_text(MERGE_SPEC, encoding="utf-8")
+    return path
+
+
+def test_merge_of_different_sizes_names_the_layer(merge_spec, capsys):
+    # 13 rows: the strided conv gives ceil(13/2) = 7, the pooling floor(13/2) = 6
+    line, out = _error(capsys, ["summary", str(merge_spec), "--input", "1x13x13"])
+    assert line.startswith("striate: error: add1 (Add): ")
+    assert "(1, 7, 7)" in line
+    assert "(1, 6, 6)" in line
+    assert "\nb " in out  # rows before the failing merge
+
+
+def test_merge_of_different_strides_names_the_layer(merge_spec, capsys):
+    # c: 1x1 stride 2 (jump 2) and d: 7x7 stride 1 (jump 1) both give 6x6 maps
+    line, _ = _error(capsys, ["summary", str(merge_spec)])
+    assert line == ("striate: error: add2 (Add): paths that meet here have effective strides "
+                    "1 and 2; their receptive fields cannot be merged: make the strides along "
+                    "both paths multiply to the same value")
