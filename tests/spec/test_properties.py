@@ -158,3 +158,41 @@ def test_deep_nesting_and_huge_sizes_do_not_hang():
     with pytest.raises(ConfigError, match="max_params"):
         build(spec)
     assert sum(p.numel() for p in build(spec, device="meta").parameters()) == spec.params
+
+
+BLOCKS = {
+    "residual": lambda d: {"out": d(st.sampled_from([4, 8])), "stride": d(st.integers(1, 2))},
+    "bottleneck": lambda d: {"mid": d(st.sampled_from([2, 4])), "stride": d(st.integers(1, 2))},
+    "dense_block": lambda d: {"layers": d(st.integers(1, 2)), "growth": 4},
+    "transition": lambda d: {"out": d(st.integers(1, 6))},
+    "fire": lambda d: {"squeeze": 2, "expand1x1": d(st.integers(1, 4)), "expand3x3": 4},
+    "inception": lambda d: {"c1": 2, "c3_reduce": 2, "c3": 3, "c5_reduce": 2, "c5": 2,
+                            "pool_proj": d(st.integers(1, 3))},
+    "separable": lambda d: {"out": d(st.integers(1, 6)), "kernel": 3, "padding": 1},
+    "deconv": lambda d: {"out": d(st.integers(1, 4)), "kernel": d(st.integers(1, 3)),
+                         "stride": d(st.integers(1, 2))},
+}
+
+
+@settings(max_examples=15, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_blocks_and_merges_infer_real_shapes(data):
+    """Random chains of blocks, with a skip merged by add or concat: inferred == real."""
+    draw = data.draw
+    lines = ["input: [3, 12, 12]", "layers:", "  - conv: {out: 4, kernel: 3, padding: 1, "
+             "name: stem}"]
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(sorted(BLOCKS)))
+        opts = ", ".join(f"{k}: {v}" for k, v in BLOCKS[kind](draw).items())
+        lines.append(f"  - {kind}: {{{opts}}}")
+    merge = draw(st.sampled_from(["add", "concat"]))
+    lines.append("  - conv: {out: 4, kernel: 1, name: side, from: stem}")
+    lines.append(f"  - {merge}: [stem, side]")
+    spec = load_spec("\n".join(lines) + "\n")
+    model = build(spec).eval()
+    env = {"input": torch.rand(2, 3, 12, 12)}
+    with torch.no_grad():
+        for node in spec.plan.nodes:
+            env[node.name] = model[node.name](*(env[r] for r in node.inputs))
+            assert tuple(env[node.name].shape[1:]) == node.out_shape, node.name
+        assert tuple(model(env["input"]).shape[1:]) == spec.output_shape
