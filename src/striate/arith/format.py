@@ -35,8 +35,10 @@ def axes_text(values: tuple[int, ...] | None) -> str:
 
 
 def mib(n: int) -> str:
-    """Bytes as MiB (or GiB past 1024 MiB), two decimals."""
-    return f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.2f} MiB"
+    """Bytes in binary units, two decimals: KiB below 1 MiB, MiB, GiB past 1024 MiB."""
+    if n >= 2**30:
+        return f"{n / 2**30:.2f} GiB"
+    return f"{n / 2**20:.2f} MiB" if n >= 2**20 else f"{n / 2**10:.2f} KiB"
 
 
 def giga(n: int) -> str:
