@@ -188,3 +188,9 @@ def test_size_dependent_padding_traces_with_fx():
         torch.testing.assert_close(traced(x), conv(x))
         if isinstance(conv, Conv2d):
             torch.testing.assert_close(traced(torch.randn(1, 2, 8, 8)).shape[-1], 4)
+
+
+def test_repr_shows_the_padding_as_given():
+    assert repr(Conv2d(3, 4, 3, stride=2, padding="same", flip_kernel=True)) == (
+        "Conv2d(3, 4, kernel_size=(3, 3), stride=(2, 2), padding='same', flip_kernel=True)")
+    assert repr(Conv1d(3, 4, 3, padding="causal")).endswith("padding='causal')")

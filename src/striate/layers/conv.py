@@ -10,6 +10,7 @@ Shape:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import torch
@@ -177,6 +178,13 @@ class _ConvBase(Layer):
             "flip_kernel": self.flip_kernel,
         }
 
+    def _repr(self, torch_repr: str) -> str:
+        """PyTorch's repr, with the padding as given and the kernel flip."""
+        if isinstance(self.padding_spec, str):
+            torch_repr = re.sub(r", padding=\([\d, ]*\)", "", torch_repr)
+            torch_repr += f", padding={self.padding_spec!r}"
+        return torch_repr + (", flip_kernel=True" if self.flip_kernel else "")
+
     def _weight(self) -> torch.Tensor:
         if self.flip_kernel:
             # Flipping the kernel turns cross-correlation into true convolution.
@@ -246,6 +254,9 @@ class Conv2d(nn.Conv2d, _ConvBase):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._run(x)
 
+    def extra_repr(self) -> str:
+        return self._repr(nn.Conv2d.extra_repr(self))
+
 
 @register_layer("conv1d")
 class Conv1d(nn.Conv1d, _ConvBase):
@@ -276,3 +287,6 @@ class Conv1d(nn.Conv1d, _ConvBase):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._run(x)
+
+    def extra_repr(self) -> str:
+        return self._repr(nn.Conv1d.extra_repr(self))

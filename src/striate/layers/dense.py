@@ -94,6 +94,12 @@ class Dense(LazyModuleMixin, nn.Linear, Layer):
                 "in_features": None if self.lazy else self.in_features,
                 "bias": self.bias is not None}
 
+    def extra_repr(self) -> str:
+        if self.lazy:
+            return f"out_features={self.out_features}, in_features=None (inferred at the first " \
+                   f"forward), bias={self.bias is not None}"
+        return nn.Linear.extra_repr(self)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         try:
             return nn.Linear.forward(self, x)
