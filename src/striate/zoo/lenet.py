@@ -114,7 +114,8 @@ class EuclideanRBF(nn.Module):
         super().__init__()
         gen = torch.Generator().manual_seed(seed)
         codes = torch.randint(0, 2, (classes, in_features), generator=gen).float() * 2 - 1
-        self.register_buffer("centers", codes.to(torch.get_default_device()))
+        device = getattr(torch, "get_default_device", lambda: torch.device("cpu"))()
+        self.register_buffer("centers", codes.to(device))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return -((x.unsqueeze(1) - self.centers.unsqueeze(0)) ** 2).sum(-1)
