@@ -79,8 +79,7 @@ def test_every_class_is_registered_and_exported():
     for name, cls in LAYERS.items():
         assert get_layer(name) is cls
         assert cls.type_name == name
-        if not cls.__module__.startswith("striate.layers.blocks"):
-            assert cls in exported, name
+        assert cls in exported, name
 
 
 def test_unknown_layer_suggests_close_names():

@@ -56,6 +56,17 @@ from striate.layers.transposed import ConvTranspose1d, ConvTranspose2d
 
 # Last, so that the blocks (built from the layers above) are in the registry too.
 from striate.layers import blocks  # isort: skip
+from striate.layers.blocks import (  # isort: skip
+    BasicBlock,
+    Bottleneck,
+    DenseBlock,
+    DenseLayer,
+    Fire,
+    InceptionAux,
+    InceptionBlock,
+    Transition,
+    ZeroPadShortcut,
+)
 
 __all__ = [
     "ELU",
@@ -64,8 +75,10 @@ __all__ = [
     "Add",
     "AvgPool1d",
     "AvgPool2d",
+    "BasicBlock",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Bottleneck",
     "Concat",
     "ConfigError",
     "Conv1d",
@@ -74,12 +87,17 @@ __all__ = [
     "ConvTranspose2d",
     "Crop",
     "Dense",
+    "DenseBlock",
+    "DenseLayer",
     "Dropout",
     "Dropout2d",
+    "Fire",
     "Flatten",
     "GlobalAvgPool1d",
     "GlobalAvgPool2d",
     "Identity",
+    "InceptionAux",
+    "InceptionBlock",
     "L2Pool2d",
     "Layer",
     "LeakyReLU",
@@ -101,6 +119,8 @@ __all__ = [
     "StochasticPool2d",
     "StriateError",
     "Tanh",
+    "Transition",
+    "ZeroPadShortcut",
     "blocks",
     "chain_macs",
     "chain_shape",
