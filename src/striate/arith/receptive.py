@@ -100,6 +100,8 @@ class _Analysis:
 
     def __init__(self) -> None:
         self.notes: list[str] = []
+        # (module name, call number) → state, for a module called more than once
+        self.by_call: dict[tuple[str, int], _State | None] = {}
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -319,6 +321,7 @@ def _traced(model: nn.Module, shapes: list[Shape], analysis: _Analysis,
     states: dict[fx.Node, _State | None] = {}
     out_shapes: dict[fx.Node, Shape] = {}
     by_name: dict[str, _State | None] = {}
+    calls_seen: dict[str, int] = {}
     placeholders = iter(shapes)
 
     def where(node: fx.Node) -> str:
@@ -366,6 +369,9 @@ def _traced(model: nn.Module, shapes: list[Shape], analysis: _Analysis,
         states[node] = state_out
         for name in _stack_names(node):
             by_name[name] = state_out
+        if node.op == "call_module":
+            number = calls_seen[str(node.target)] = calls_seen.get(str(node.target), 0) + 1
+            analysis.by_call[(str(node.target), number)] = state_out
 
     inputs = tuple(torch.empty((1, *s), dtype=trace.model_dtype(model), device="meta")
                    for s in shapes)
@@ -391,6 +397,7 @@ def _chained(calls: list[trace.Call], shapes: list[Shape], analysis: _Analysis
             continue
         state = analysis.step(state, call.module, call.in_shapes[0], call.out_shapes[0],
                               trace.label(call))
+        analysis.by_call[(call.name, call.call_number)] = state
         index: int | None = call.index
         while index is not None:
             by_name[calls[index].name] = state
@@ -398,12 +405,14 @@ def _chained(calls: list[trace.Call], shapes: list[Shape], analysis: _Analysis
     return by_name
 
 
-def analyse(model: nn.Module, input_shape: object, calls: list[trace.Call] | None = None
+def analyse(model: nn.Module, input_shape: object, calls: list[trace.Call] | None = None,
+            per_call: dict[tuple[str, int], ReceptiveField] | None = None,
             ) -> tuple[dict[str, ReceptiveField], list[str]]:
     """Receptive fields keyed by module name, and notes on what could not be followed.
 
     ``calls`` (from :func:`striate.arith.trace.run`) saves a second forward when fx cannot
-    trace the model.
+    trace the model; ``per_call``, if given, is filled with the field of each call of a
+    leaf module, keyed by ``(name, call number)`` (a module called twice has two).
     """
     shapes = trace.input_shapes(input_shape)
     analysis = _Analysis()
@@ -422,6 +431,9 @@ def analyse(model: nn.Module, input_shape: object, calls: list[trace.Call] | Non
             calls = result.calls
         by_name = _chained(calls, shapes, analysis)
     fields = {name: s.field() for name, s in by_name.items() if s is not None}
+    if per_call is not None:
+        per_call.update({key: s.field() for key, s in analysis.by_call.items()
+                         if s is not None})
     return fields, analysis.notes
 
 

@@ -188,10 +188,11 @@ def summary(model: nn.Module, input_shape: object, *, depth: int | None = None,
         except StriateError as err:
             builder.fail(err)
         try:
-            fields, notes = analyse(runnable, shapes, result.calls)
+            per_call: dict[tuple[str, int], ReceptiveField] = {}
+            fields, notes = analyse(runnable, shapes, result.calls, per_call)
         except StriateError as err:
             builder.fail(err)
-        builder.add_receptive_fields(fields, notes)
+        builder.add_receptive_fields(fields, notes, per_call)
         return builder.finish()
 
 
@@ -278,10 +279,11 @@ class _Builder:
             trainable, macs, sum(r.activations for r in rows),
             sum(r.activation_bytes for r in rows), call=call.call_number)
 
-    def add_receptive_fields(self, fields: dict[str, ReceptiveField], notes: list[str]
-                             ) -> None:
+    def add_receptive_fields(self, fields: dict[str, ReceptiveField], notes: list[str],
+                             per_call: dict[tuple[str, int], ReceptiveField]) -> None:
         for row in self.rows:
-            rf = fields.get(row.name)
+            rf = per_call.get((row.name, row.call)) if not row.is_group else None
+            rf = rf or fields.get(row.name)
             if rf is not None and rf.size:
                 row.receptive_field, row.effective_stride = rf.size, rf.stride
                 row.effective_padding = rf.padding
