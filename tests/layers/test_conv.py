@@ -194,3 +194,11 @@ def test_repr_shows_the_padding_as_given():
     assert repr(Conv2d(3, 4, 3, stride=2, padding="same", flip_kernel=True)) == (
         "Conv2d(3, 4, kernel_size=(3, 3), stride=(2, 2), padding='same', flip_kernel=True)")
     assert repr(Conv1d(3, 4, 3, padding="causal")).endswith("padding='causal')")
+
+
+def test_rf_of_strided_same_padding_follows_the_input_size():
+    conv = Conv2d(1, 1, 3, stride=2, padding="same")
+    # W = 8: total padding (4 − 1)·2 + 3 − 8 = 1, none before; W = 7: total 2, one before
+    assert conv.rf((1, 8, 8)).padding == (0, 0)
+    assert conv.rf((1, 7, 7)).padding == (1, 1)
+    assert conv.rf().padding == (0, 0)  # without a size: sizes divisible by the stride

@@ -80,8 +80,14 @@ class Layer:
         """Values this layer outputs for one sample."""
         return math.prod(self.output_shape(in_shape))
 
-    def rf(self) -> RFParams | None:
-        """The sliding window of this layer, or None if the receptive field is unchanged."""
+    def rf(self, in_shape: Shape | None = None) -> RFParams | None:
+        """The sliding window of this layer, or None if the receptive field is unchanged.
+
+        Args:
+            in_shape: the per-sample input shape, for the few layers whose padding depends
+                on it (a strided ``padding="same"`` convolution); without it they assume
+                sizes divisible by the stride.
+        """
         return None
 
     def config(self) -> dict[str, Any]:

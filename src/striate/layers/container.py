@@ -66,7 +66,7 @@ class Sequential(Layer, nn.Sequential):
     def macs(self, in_shape: Shape) -> int:
         return chain_macs(self, in_shape)
 
-    def rf(self) -> RFParams | None:
+    def rf(self, in_shape: Shape | None = None) -> RFParams | None:
         return None
 
     def config(self) -> dict[str, Any]:

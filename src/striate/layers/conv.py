@@ -148,17 +148,17 @@ class _ConvBase(Layer):
         return conv_macs(self.in_channels, self.output_shape(in_shape), self.kernel_size,
                          self.groups)
 
-    def rf(self) -> RFParams:
-        """The window; for a strided "same" padding the left padding assumes ``W % S == 0``."""
+    def rf(self, in_shape: Shape | None = None) -> RFParams:
+        """The window. A strided "same" padding depends on the input size: give ``in_shape``,
+        or the left padding is the one for sizes divisible by the stride."""
         spec = self.padding_spec
-        if spec == "causal":
-            left = tuple(causal_padding(k, d)[0] for k, d in
-                         zip(self.kernel_size, self.dilation, strict=True))
+        if spec == "same" and in_shape is not None:
+            left = tuple(before for before, _ in self._pads(self._check(in_shape)[1:]))
         elif spec == "same":
             left = tuple(max(effective_kernel(k, d) - s, 0) // 2 for k, s, d in
                          zip(self.kernel_size, self.stride, self.dilation, strict=True))
-        elif spec == "valid":
-            left = (0,) * self._dims
+        elif isinstance(spec, str):
+            left = tuple(before for before, _ in self._pads((1,) * self._dims))
         else:
             left = ntuple(spec, self._dims, "padding", minimum=0)
         return RFParams(tuple(self.kernel_size), tuple(self.stride), left, tuple(self.dilation))

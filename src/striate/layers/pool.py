@@ -66,7 +66,7 @@ class _PoolBase(Layer):
         return dropped(self.describe(), shape[1:], k, s, [(q, q) for q in p], d,
                        bool(getattr(self, "ceil_mode", False)))
 
-    def rf(self) -> RFParams:
+    def rf(self, in_shape: Shape | None = None) -> RFParams:
         return RFParams(*self._window())
 
     def _window_config(self) -> dict[str, Any]:
@@ -223,7 +223,7 @@ class _GlobalAvgBase(Layer):
     def config(self) -> dict[str, Any]:
         return {"keepdim": self.keepdim}
 
-    def rf(self) -> None:
+    def rf(self, in_shape: Shape | None = None) -> None:
         """None: each output sees its whole input, which depends on the input size."""
         return None
 

@@ -67,9 +67,9 @@ class SeparableConv2d(Layer, nn.Module):
     def macs(self, in_shape: Shape) -> int:
         return chain_macs(self, in_shape)
 
-    def rf(self) -> RFParams:
+    def rf(self, in_shape: Shape | None = None) -> RFParams:
         """The depthwise window (the pointwise 1×1 does not widen it)."""
-        return self.depthwise.rf()
+        return self.depthwise.rf(in_shape)
 
     def describe(self) -> str:
         return f"SeparableConv2d(k={self._options['kernel_size']}, s={self._options['stride']})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from striate.layers.base import Layer, RFParams
+from striate.layers.base import Layer, RFParams, Shape
 
 
 class Block(Layer):
@@ -19,7 +19,7 @@ class Block(Layer):
     def config(self) -> dict[str, Any]:
         return dict(self._options)
 
-    def rf(self) -> RFParams | None:
+    def rf(self, in_shape: Shape | None = None) -> RFParams | None:
         return None
 
     def describe(self) -> str:

@@ -49,7 +49,7 @@ class DenseLayer(Block, Sequential):
     def config(self) -> dict[str, Any]:
         return Block.config(self)
 
-    def rf(self) -> None:
+    def rf(self, in_shape: Shape | None = None) -> None:
         return None
 
 
@@ -123,5 +123,5 @@ class Transition(Block, Sequential):
     def config(self) -> dict[str, Any]:
         return Block.config(self)
 
-    def rf(self) -> None:
+    def rf(self, in_shape: Shape | None = None) -> None:
         return None

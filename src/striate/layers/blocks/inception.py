@@ -119,5 +119,5 @@ class InceptionAux(Block, Sequential):
     def config(self) -> dict[str, Any]:
         return Block.config(self)
 
-    def rf(self) -> None:
+    def rf(self, in_shape: Shape | None = None) -> None:
         return None

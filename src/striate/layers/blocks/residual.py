@@ -71,7 +71,7 @@ class ZeroPadShortcut(Layer, nn.Module):
         out = spatial_output("ZeroPadShortcut", shape[1:], (1, 1), s, [(0, 0)] * 2, (1, 1))
         return (self.out_channels, *out)
 
-    def rf(self) -> RFParams:
+    def rf(self, in_shape: Shape | None = None) -> RFParams:
         return RFParams((1, 1), (self.stride, self.stride), (0, 0), (1, 1))
 
     def config(self) -> dict[str, Any]:
