@@ -78,3 +78,13 @@ def test_yaml_text_round_trip_is_stable():
     twice = to_spec(build(load_spec(once))).to_yaml()
     assert once == twice
     assert "add: [stem, branch1]" in once
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "examples").glob("*.yaml")), ids=lambda p: p.name)
+def test_loaded_spec_writes_back_to_an_equivalent_spec(path):
+    spec = load_spec(path)
+    again = load_spec(spec.to_yaml())
+    assert again.to_dict() == spec.to_dict()
+    assert [(n.name, n.cls, n.kwargs, n.inputs, n.out_shape) for n in again.plan.nodes] == [
+        (n.name, n.cls, n.kwargs, n.inputs, n.out_shape) for n in spec.plan.nodes]
+    assert load_spec(spec.to_json()).to_dict() == spec.to_dict()

@@ -37,6 +37,9 @@ class LayerEntry:
             extras["act"] = self.act.to_data()
         if not self.options and not extras:
             return self.type
+        if "__value__" in self.options:  # written as ``dense: 10``: keep that form
+            rest = {k: v for k, v in self.options.items() if k != "__value__"}
+            return {self.type: _plain(self.options["__value__"]), **_plain(rest), **extras}
         if self.type in ("add", "concat") and not self.options and list(extras) == ["from"]:
             return {self.type: list(self.inputs or ())}  # ``add: [a, b]``
         return {self.type: {**_plain(self.options), **extras}}
