@@ -28,6 +28,8 @@ CASES = [
     (L.GlobalAvgPool2d(), (5, 4, 4)),
     (L.GlobalAvgPool2d(keepdim=True), (5, 4, 4)),
     (L.GlobalAvgPool1d(), (5, 9)),
+    (L.GlobalMaxPool1d(), (5, 9)),
+    (L.GlobalMaxPool2d(keepdim=True), (5, 4, 4)),
     (L.MaxoutPool(3), (6, 4, 4)),
     (L.Dense(7, 12), (12,)),
     (L.Dense(7), (12,)),

@@ -11,6 +11,8 @@ from striate.layers import (
     ConfigError,
     GlobalAvgPool1d,
     GlobalAvgPool2d,
+    GlobalMaxPool1d,
+    GlobalMaxPool2d,
     L2Pool2d,
     MaxoutPool,
     MaxPool1d,
@@ -93,6 +95,10 @@ def test_global_average_pool():
     assert GlobalAvgPool2d(keepdim=True).output_shape((2, 7, 7)) == (2, 1, 1)
     assert GlobalAvgPool1d()(torch.ones(3, 4, 9)).shape == (3, 4)
     assert GlobalAvgPool2d().rf() is None
+    seq = torch.tensor([[[0.0, 3, 1], [2, -1, 5]]])
+    assert GlobalMaxPool1d()(seq).tolist() == [[3.0, 5.0]]
+    assert GlobalMaxPool2d().output_shape((4, 3, 3)) == (4,)
+    assert GlobalMaxPool2d(keepdim=True)(torch.ones(1, 4, 3, 3)).shape == (1, 4, 1, 1)
 
 
 def test_pool_config_errors():

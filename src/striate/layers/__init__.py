@@ -8,7 +8,8 @@ Every layer subclasses the torch module it extends, keeps PyTorch's argument nam
   ``flip_kernel``), ``conv_transpose1d``, ``conv_transpose2d``, ``separable_conv2d``
 - pooling: ``max_pool1d``, ``max_pool2d`` (``return_indices`` = switches), ``avg_pool1d``,
   ``avg_pool2d``, ``l2_pool2d``, ``stochastic_pool2d``, ``global_avg_pool1d``,
-  ``global_avg_pool2d``, ``maxout`` (cross-channel), ``max_unpool2d``
+  ``global_avg_pool2d``, ``global_max_pool1d``, ``global_max_pool2d``, ``maxout``
+  (cross-channel), ``max_unpool2d``
 - dense and friends: ``dense`` (input size inferred), ``flatten``, ``dropout``,
   ``dropout2d``, ``identity``
 - normalisation: ``batch_norm1d``, ``batch_norm2d``, ``local_response_norm``
@@ -45,6 +46,8 @@ from striate.layers.pool import (
     AvgPool2d,
     GlobalAvgPool1d,
     GlobalAvgPool2d,
+    GlobalMaxPool1d,
+    GlobalMaxPool2d,
     L2Pool2d,
     MaxPool1d,
     MaxPool2d,
@@ -95,6 +98,8 @@ __all__ = [
     "Flatten",
     "GlobalAvgPool1d",
     "GlobalAvgPool2d",
+    "GlobalMaxPool1d",
+    "GlobalMaxPool2d",
     "Identity",
     "InceptionAux",
     "InceptionBlock",

@@ -1,4 +1,4 @@
-"""Pooling over a window: max (with switches), average, L2-norm, and global average.
+"""Pooling over a window: max (with switches), average, L2-norm; global average and max.
 
 Shape:
     out = floor((W − d·(k − 1) − 1 + 2P)/S) + 1 per spatial axis (``ceil`` with
@@ -210,7 +210,7 @@ class L2Pool2d(_PoolBase, nn.LPPool2d):
         return {**self._window_config(), "ceil_mode": self.ceil_mode}
 
 
-class _GlobalAvgBase(Layer):
+class _GlobalBase(Layer):
     _dims: int
     _axes: str
     keepdim: bool
@@ -233,7 +233,7 @@ class _GlobalAvgBase(Layer):
 
 
 @register_layer("global_avg_pool2d")
-class GlobalAvgPool2d(_GlobalAvgBase, nn.AdaptiveAvgPool2d):
+class GlobalAvgPool2d(_GlobalBase, nn.AdaptiveAvgPool2d):
     """Average over all positions of each channel (Network in Network, GoogLeNet, ResNet).
 
     Shape:
@@ -249,8 +249,40 @@ class GlobalAvgPool2d(_GlobalAvgBase, nn.AdaptiveAvgPool2d):
 
 
 @register_layer("global_avg_pool1d")
-class GlobalAvgPool1d(_GlobalAvgBase, nn.AdaptiveAvgPool1d):
+class GlobalAvgPool1d(_GlobalBase, nn.AdaptiveAvgPool1d):
     """Average over the whole sequence of each channel.
+
+    Shape:
+        (C, L) -> (C,)   (``(C, 1)`` with ``keepdim=True``)
+    """
+
+    _dims = 1
+    _axes = "(C, L)"
+
+    def __init__(self, keepdim: bool = False) -> None:
+        super().__init__(1)
+        self.keepdim = bool(keepdim)
+
+
+@register_layer("global_max_pool2d")
+class GlobalMaxPool2d(_GlobalBase, nn.AdaptiveMaxPool2d):
+    """Maximum over all positions of each channel.
+
+    Shape:
+        (C, H, W) -> (C,)   (``(C, 1, 1)`` with ``keepdim=True``)
+    """
+
+    _dims = 2
+    _axes = "(C, H, W)"
+
+    def __init__(self, keepdim: bool = False) -> None:
+        super().__init__(1)
+        self.keepdim = bool(keepdim)
+
+
+@register_layer("global_max_pool1d")
+class GlobalMaxPool1d(_GlobalBase, nn.AdaptiveMaxPool1d):
+    """Maximum over the whole sequence of each channel (DeepBind's motif detectors).
 
     Shape:
         (C, L) -> (C,)   (``(C, 1)`` with ``keepdim=True``)
