@@ -245,9 +245,9 @@ def _typed(loc: Located, type_name: str, options: dict[str, Any], path: tuple[An
             else:
                 entry.repeat = value
         elif key == "act":
-            entry.act = _entry(loc, value, (*opath, "act"), problems, inline=True)
-            if entry.act is None or not entry.act.ok:
-                entry.ok = False
+            # a broken act is reported; its layer is still checked, what follows is not
+            entry.act = _entry(loc, value, (*opath, "act"), problems, inline=True) or \
+                LayerEntry("?", path=(*opath, "act"), ok=False)
     entry.options = options
     return entry
 
