@@ -133,3 +133,21 @@ def test_bad_prediction_inputs(trained, tmp_path, capsys):
     broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
     assert main(["predict", str(trained), str(broken)]) == 2
     assert "not a readable image" in capsys.readouterr().err
+
+
+def test_truncated_data_file_is_a_one_line_error(tmp_path, capsys):
+    from PIL import Image
+
+    root = tmp_path / "imgs"
+    for name in ("a", "b"):
+        (root / name).mkdir(parents=True)
+        for i in range(2):
+            Image.fromarray(np.full((8, 8), 40 * i, dtype=np.uint8)).save(root / name / f"{i}.png")
+    broken = root / "b" / "0.png"
+    broken.write_bytes(broken.read_bytes()[:30])
+    out = tmp_path / "run"
+    assert main(["train", "lenet5", "--data", f"folder:{root}", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"striate: error: {broken}")
+    assert len(err.splitlines()) == 1
+    assert not out.exists()  # nothing written for a run that could not start

@@ -1,0 +1,194 @@
+"""Training speed of striate against plain PyTorch loops, in the same process.
+
+(a) LeNet-5 on the bundled MNIST digits: time for striate's default recipe to reach the
+    final test accuracy of a tutorial loop (DataLoader over a TensorDataset, Adam 1e-3,
+    batch 64, 10 epochs). Target: >= 3x sooner.
+(b) CIFAR ResNet-20 on random 32x32 data, batch 128: training images/s of striate's Trainer
+    vs the plain NCHW loop of the same model (SGD momentum, fp32). Target: >= 1.15x.
+(c) MNIST-1D: striate's recipe on the zoo's mnist1d_cnn; test accuracy (target >= 95%, the
+    paper's CNN: 94%) and time.
+
+Run: python benchmarks/bench_train.py [a] [b] [c]   (all three by default)
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+from striate.train import Callback, TrainConfig, Trainer
+from striate.train.demo import demo_data, demo_model
+
+
+def machine() -> str:
+    """A one-line description of where the figures come from."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh
+                       if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, "
+            f"load average {load:.1f} at start")
+
+
+def test_accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """Top-1 on already preprocessed test inputs."""
+    model.eval()
+    with torch.inference_mode():
+        acc = (model(x).argmax(1) == y).float().mean().item()
+    model.train()
+    return acc
+
+
+class TestClock(Callback):
+    """Records (training seconds so far, test accuracy) after every epoch; the time spent
+    on this test evaluation is excluded from the clock."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        self.x, self.y = x, y
+        self.points: list[tuple[float, float]] = []
+        self.paused = 0.0
+        self.start = 0.0
+
+    def on_train_start(self, trainer):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, trainer, record):
+        t0 = time.perf_counter()
+        acc = test_accuracy(trainer.model, self.x, self.y)
+        self.points.append((t0 - self.start - self.paused, acc))
+        self.paused += time.perf_counter() - t0
+
+
+def bench_a() -> None:
+    """LeNet-5: tutorial loop vs striate's default recipe, time to the loop's accuracy."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    train, test = demo_data()
+
+    def prep(x: torch.Tensor) -> torch.Tensor:  # the tutorial's ToTensor + Pad(2)
+        return F.pad(x.float() / 255.0, (2, 2, 2, 2))
+
+    x_test, y_test = prep(test.x), test.y
+    # --- the plain loop of a tutorial ---
+    model = demo_model(0)
+    loader = DataLoader(TensorDataset(prep(train.x), train.y), batch_size=64, shuffle=True,
+                        generator=torch.Generator().manual_seed(0))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    points, start = [], time.perf_counter()
+    for _ in range(10):
+        for xb, yb in loader:
+            opt.zero_grad()
+            loss = F.cross_entropy(model(xb), yb)
+            loss.backward()
+            opt.step()
+        t0 = time.perf_counter()
+        points.append((t0 - start, test_accuracy(model, x_test, y_test)))
+        start += time.perf_counter() - t0  # evaluation not counted
+    target = points[-1][1]
+    plain_time = next(t for t, a in points if a >= target)
+    print(f"(a) plain loop (DataLoader, Adam 1e-3, batch 64, 10 epochs, "
+          f"{torch.get_num_threads()} threads): final test accuracy {100 * target:.2f}%, "
+          f"reached after {plain_time:.2f}s")
+    # --- striate: the default recipe, shortest schedule that reaches the target ---
+    x_norm = None
+    for epochs in (4, 6, 8, 10, 15, 20):
+        cfg = TrainConfig(epochs=epochs, progress=False)
+        trainer = Trainer(demo_model(0), cfg)
+        if x_norm is None:
+            trainer._prepare(train, None)  # to know the normalisation for the test clock
+            x_norm = trainer.preprocess(test.x)
+            trainer = Trainer(demo_model(0), cfg)
+        clock = TestClock(x_norm, y_test)
+        trainer.callbacks.append(clock)
+        trainer.fit(train)
+        reached = [t for t, a in clock.points if a >= target]
+        threads = torch.get_num_threads()
+        line = (f"    striate default recipe, {epochs} epochs ({threads} threads): final "
+                f"test accuracy {100 * clock.points[-1][1]:.2f}% after "
+                f"{clock.points[-1][0]:.2f}s")
+        if reached:
+            line += f"; reached {100 * target:.2f}% after {reached[0]:.2f}s"
+        print(line)
+        if reached:
+            print(f"(a) striate reaches the plain loop's {100 * target:.2f}% "
+                  f"{plain_time / reached[0]:.2f}x sooner ({reached[0]:.2f}s vs "
+                  f"{plain_time:.2f}s); target >= 3x")
+            return
+    print("(a) striate did not reach the plain loop's accuracy")
+
+
+def bench_b(steps: int = 12, batch: int = 128) -> None:
+    """ResNet-20 images/s: striate Trainer vs plain NCHW loop (same model, batch 128)."""
+    from striate.arith.summary import summary
+    from striate.zoo import create
+
+    n = steps * batch
+    gen = torch.Generator().manual_seed(0)
+    x = (torch.rand(n, 3, 32, 32, generator=gen) * 255).to(torch.uint8)
+    y = torch.randint(0, 10, (n,), generator=gen)
+    torch.manual_seed(0)
+    macs = summary(create("resnet20"), (3, 32, 32)).totals
+    macs = getattr(macs, "macs", None) or macs["macs"]
+    # --- plain loop ---
+    torch.manual_seed(0)
+    model = create("resnet20")
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    xf = x.float() / 255.0
+
+    def plain_epoch() -> float:
+        t0 = time.perf_counter()
+        for i in range(0, n, batch):
+            opt.zero_grad()
+            F.cross_entropy(model(xf[i:i + batch]), y[i:i + batch]).backward()
+            opt.step()
+        return n / (time.perf_counter() - t0)
+
+    plain_epoch()  # warm-up
+    plain = max(plain_epoch() for _ in range(2))
+    # --- striate ---
+    cfg = TrainConfig(epochs=3, batch_size=batch, optimizer="sgd", lr=0.05,
+                      schedule="constant", label_smoothing=0.0, crop_padding=0, rotate=0,
+                      val_fraction=0.0, progress=False, restore_best=False)
+    torch.manual_seed(0)
+    trainer = Trainer(create("resnet20"), cfg)
+    run = trainer.fit((x, y))
+    ours = max(r["images_per_s"] for r in run.history[1:])  # epoch 1 is the warm-up
+    gflops = lambda ips: 3 * macs * 2 * ips / 1e9  # noqa: E731
+    print(f"(b) ResNet-20 ({macs / 1e6:.2f} M MACs/image), batch {batch}: plain NCHW "
+          f"{plain:.0f} img/s ({gflops(plain):.1f} GFLOP/s, {torch.get_num_threads()} "
+          f"threads); striate {ours:.0f} img/s ({gflops(ours):.1f} GFLOP/s, channels-last "
+          f"{trainer.channels_last}); ratio {ours / plain:.2f}x (target >= 1.15x)")
+
+
+def bench_c() -> None:
+    """MNIST-1D: test accuracy of striate's recipe on the zoo's mnist1d_cnn."""
+    from striate.data import load_dataset
+    from striate.zoo import create
+
+    train, test = load_dataset("mnist1d"), load_dataset("mnist1d", "test")
+    cfg = TrainConfig(epochs=60, batch_size=64, lr=1e-2, crop_padding=2, rotate=0,
+                      progress=False)
+    torch.manual_seed(0)
+    started = time.perf_counter()
+    trainer = Trainer(create("mnist1d_cnn"), cfg)
+    run = trainer.fit(train)
+    seconds = time.perf_counter() - started
+    acc = run.evaluate(test).top1
+    print(f"(c) MNIST-1D, mnist1d_cnn, {cfg.epochs} epochs: test accuracy {100 * acc:.2f}% "
+          f"(paper's CNN: 94%; target >= 95%) in {seconds:.1f}s")
+
+
+if __name__ == "__main__":
+    which = sys.argv[1:] or ["a", "b", "c"]
+    print(machine())
+    for name in which:
+        {"a": bench_a, "b": bench_b, "c": bench_c}[name]()
