@@ -43,3 +43,19 @@ def test_check_a_model_folder(tmp_path, capsys):
     path = save(build(EXAMPLES / "cs231n_cifar.yaml"), tmp_path / "model")
     assert main(["check", str(path)]) == 0
     assert "31,066 parameters" in capsys.readouterr().out
+
+
+def test_the_tutorial_outputs_in_the_docs_are_real(tmp_path, monkeypatch, capsys):
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "spec.md").read_text()
+    spec_text = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    consoles = [block.split("```", 1)[0] for block in doc.split("```console\n")[1:]]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mynet.yaml").write_text(spec_text)
+    assert main(["check", "mynet.yaml"]) == 2
+    shown = consoles[0].splitlines()
+    assert shown[0] == "$ striate check mynet.yaml"
+    assert capsys.readouterr().err.splitlines() == shown[1:]
+    fixed = spec_text.replace("kernel: 11", "kernel: 3").replace("sofmax", "softmax")
+    (tmp_path / "mynet.yaml").write_text(fixed)
+    assert main(["check", "mynet.yaml"]) == 0
+    assert capsys.readouterr().out.splitlines() == consoles[1].splitlines()[1:]
