@@ -69,6 +69,11 @@ def test_zoo_models_are_saved_by_name(tmp_path):
     x = torch.rand(2, *model.default_input_shape)
     model.eval()
     torch.testing.assert_close(loaded(x), model(x), rtol=0, atol=0)
+    on_meta = load(path, device="meta")
+    assert all(p.is_meta for p in on_meta.parameters())
+    from striate.cli import main
+
+    assert main(["check", str(path)]) == 0
 
 
 def test_a_model_that_is_neither_spec_nor_zoo_is_refused(tmp_path):

@@ -329,7 +329,8 @@ def load(path: str | os.PathLike[str], *, device: str | torch.device | None = No
                                          f"architecture needs {tuple(state[key].shape)}")
             with torch.no_grad():
                 for key in sorted(keys):
-                    state[key].copy_(f.get_tensor(key))
+                    if not state[key].is_meta:  # on meta only names and shapes are checked
+                        state[key].copy_(f.get_tensor(key))
     except SafetensorError as err:
         raise ModelFileError(f"{weights} is not a valid safetensors file: {err}") from None
     model.eval()
