@@ -7,10 +7,13 @@ import warnings
 import pytest
 import torch
 from arith_models import MiniInception, TorchBasicBlock, context_module, resnet50, vgg16
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 import striate.layers as sl
 from striate.arith.receptive import ReceptiveField, receptive_fields
+from striate.arith.summary import summary
 from striate.layers.blocks import BasicBlock, InceptionBlock
 from striate.layers.errors import ShapeError
 
@@ -179,3 +182,59 @@ def test_functional_pad_and_strided_slices_are_windows():
     # pad: P = (1, 2); slice: start (1, 0), step 2 → P = (1 − 1, 2 − 0) = (0, 2), j = 2;
     # 3x3 conv: r = 1 + 2·2 = 5
     assert rf["conv"] == ReceptiveField((5, 5), (2, 2), (0, 2))
+
+
+@st.composite
+def _chains(draw):
+    layers = []
+    for _ in range(draw(st.integers(1, 4))):
+        k = draw(st.integers(1, 5))
+        s = draw(st.integers(1, 3))
+        if draw(st.booleans()):
+            d = draw(st.integers(1, 3))
+            layers.append(("conv", k, s, draw(st.integers(0, d * (k - 1))), d))
+        else:
+            layers.append(("avg", k, s, draw(st.integers(0, k // 2)), 1))
+    return layers, draw(st.integers(16, 48))
+
+
+@settings(max_examples=30, deadline=None)
+@given(_chains())
+def test_fields_bound_the_real_dependence_of_random_chains(case):
+    """Any chain of 1-D convolutions and average pools: every unit depends only on inputs
+    inside its receptive field, and on both of its ends (those inside the input) when no
+    layer drops inputs."""
+    spec, length = case
+    layers = []
+    for kind, k, s, p, d in spec:
+        if kind == "conv":
+            conv = nn.Conv1d(1, 1, k, s, p, d)
+            nn.init.ones_(conv.weight)
+            nn.init.zeros_(conv.bias)
+            layers.append(conv)
+        else:
+            layers.append(nn.AvgPool1d(k, s, p))
+    model = nn.Sequential(*layers)
+    try:
+        result = summary(model, (1, length))
+    except ShapeError:
+        assume(False)  # a window larger than its input: not this test's subject
+    field = receptive_fields(model, (1, length))[""]
+    exact = not any(r.dropped_inputs for r in result.rows)
+    x = torch.ones(1, 1, length, requires_grad=True)
+    out = model(x)
+    for unit in range(out.shape[-1]):
+        (grad,) = torch.autograd.grad(out[0, 0, unit], x, retain_graph=True)
+        support = grad[0, 0].nonzero()[:, 0]
+        if support.numel() == 0:
+            continue  # a dilated window whose taps all fall on padding
+        first, last = field.span((unit,))[0]
+        low, high = int(support.min()), int(support.max())
+        assert first <= low
+        assert high <= last
+        # The ends of a field are taps of the composed kernel; clipped ends may fall
+        # between the taps of a dilated one.
+        if exact and first >= 0:
+            assert low == first
+        if exact and last < length:
+            assert high == last
