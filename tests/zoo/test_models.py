@@ -210,3 +210,40 @@ def test_every_model_documents_its_paper():
         module_doc = __import__(entry.builder.__module__, fromlist=["_"]).__doc__
         assert module_doc, name
         assert any(str(y) in module_doc for y in (info.year, info.year + 1)), name
+
+
+def test_every_model_accepts_another_class_count():
+    for name in zoo.names():
+        info = zoo.info(name)
+        with torch.device("meta"):
+            model = zoo.create(name, num_classes=7)
+        out = output_shape(model, info.input_shape)
+        assert out[0] == 7, name
+        if info.task == "segmentation":
+            assert len(out) == 3, name
+        elif info.task == "sequence":
+            assert out == (7, info.input_shape[1])
+        else:
+            assert out == (7,), name
+
+
+@pytest.mark.parametrize(("name", "options", "smallest"), [
+    ("vgg16", {}, 32),            # five 2x2 poolings
+    ("alexnet", {}, 67),          # conv1 (67 − 11)/4 + 1 = 15, pools → 7 → 3 → 1
+    ("resnet50", {}, 1),          # padded convolutions and global pooling take anything
+    # 79 → 40 → 20 (pools round up) → 10 → 5 at 4a, where the aux head pools 5x5; 78 → 4
+    ("googlenet", {"aux": True}, 79),
+    ("squeezenet1_1", {}, 25),    # 25 → 12 → 6 → 3 → 1; 24 → 11 → 5 → 2 → none
+    ("lenet5", {}, 16),           # 16 → 12 → 6 → 2 → 1
+])
+def test_smallest_input(name, options, smallest):
+    from striate.layers.errors import ShapeError
+
+    with torch.device("meta"):
+        zoo.create(name, input_shape=(3 if name != "lenet5" else 1, smallest, smallest),
+                   **options)
+        if smallest > 1:
+            with pytest.raises(ShapeError, match=f"the smallest input {name} accepts is "
+                                                 f"{smallest}x{smallest}"):
+                zoo.create(name, input_shape=(3 if name != "lenet5" else 1, smallest - 1,
+                                              smallest - 1), **options)
