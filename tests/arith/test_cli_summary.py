@@ -140,3 +140,13 @@ def test_merge_of_different_strides_names_the_layer(merge_spec, capsys):
     assert line == ("striate: error: add2 (Add): paths that meet here have effective strides "
                     "1 and 2; their receptive fields cannot be merged: make the strides along "
                     "both paths multiply to the same value")
+
+
+def test_model_folder(tmp_path, capsys):
+    import striate
+
+    folder = striate.save(zoo.create("lenet5"), tmp_path / "lenet")
+    assert main(["summary", str(folder), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["input_shape"] == [1, 32, 32]
+    assert data["totals"]["params"] == zoo.info("lenet5").params

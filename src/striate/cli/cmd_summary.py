@@ -1,4 +1,5 @@
-"""``striate summary TARGET``: the per-layer table of a spec file or a zoo model.
+"""``striate summary TARGET``: the per-layer table of a spec file, a model folder or a zoo
+model.
 
 A thin layer over :func:`striate.arith.summary.summary`. The model is built on the meta
 device, so even VGG-16 costs no memory.
@@ -22,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--format json",
     )
     parser.add_argument("target", metavar="TARGET",
-                        help="a spec file (.yaml/.json) or a zoo model name, e.g. vgg16")
+                        help="a spec file (.yaml/.json), a model folder written by "
+                        "striate.save, or a zoo model name, e.g. vgg16")
     parser.add_argument("--input", metavar="CxHxW",
                         help="per-sample input shape, e.g. 3x224x224 (default: the spec's or "
                         "the zoo model's)")
@@ -44,8 +46,15 @@ def _model(target: str, shape: tuple[int, ...] | None):
     from striate.layers.errors import ConfigError
 
     if os.path.isdir(target):
-        raise ConfigError(f"{target}: is a folder; give a spec file (.yaml/.json) or a zoo "
-                          "name")
+        from striate.spec.modelfile import load
+
+        model = load(target, device="meta")
+        meta = getattr(model, "striate_meta", None) or {}
+        shape = getattr(model, "default_input_shape", None) or meta.get("input_shape")
+        if not shape:
+            raise ConfigError(f"{target}: the model file records no input shape; give "
+                              "--input, e.g. --input 3x224x224")
+        return model, tuple(shape)
     if os.path.exists(target) or target.endswith((".yaml", ".yml", ".json")):
         from striate.spec.build import build
         from striate.spec.load import load_spec
