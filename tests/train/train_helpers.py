@@ -9,7 +9,7 @@ from striate.train import TrainConfig
 
 # 240 samples, batch 32 -> 8 steps per epoch (the last one partial), 3 epochs = 24 steps
 RESUME_CFG = TrainConfig(epochs=3, batch_size=32, progress=False, threads=1,
-                         checkpoint_every=5, restore_best=False, val_fraction=0.2)
+                         checkpoint_every=5, restore_best=False, val_fraction=0.2, ema=0.9)
 
 
 def tiny_cnn(seed: int = 0, dropout: float = 0.0, batchnorm: bool = False) -> nn.Module:

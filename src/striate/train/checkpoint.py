@@ -101,13 +101,15 @@ def load_optimizer_state(optimizer: torch.optim.Optimizer, tensors: dict[str, to
 
 def save_checkpoint(folder: str | Path, step: int, model: nn.Module,
                     optimizer: torch.optim.Optimizer | None, state: dict[str, Any],
-                    *, keep: int = 2) -> Path:
+                    *, keep: int = 2, extra: dict[str, torch.Tensor] | None = None) -> Path:
     """Write checkpoint ``step`` into ``folder`` and keep only the newest ``keep``.
 
+    ``extra`` tensors (e.g. the weight average) are stored under their own names.
     Returns the path of the JSON half.
     """
     folder = Path(folder)
     tensors = {f"model.{k}": _cpu(v) for k, v in model.state_dict().items()}
+    tensors.update({k: _cpu(v) for k, v in (extra or {}).items()})
     meta: dict[str, Any] = {"format": FORMAT, "step": step, "state": state}
     if optimizer is not None:
         opt_tensors, meta["optimizer"] = optimizer_state(optimizer)

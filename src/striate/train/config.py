@@ -48,6 +48,9 @@ class TrainConfig:
     gamma: float = field(default=0.1, metadata={"help": "decay factor (step)"})
     label_smoothing: float = field(default=0.1, metadata={"help": "cross-entropy smoothing"})
     clip_grad_norm: float = field(default=0.0, metadata={"help": "max grad norm (0 = off)"})
+    ema: float = field(
+        default=0.0, metadata={"help": "decay of a moving average of the weights that is "
+                                       "evaluated and kept, e.g. 0.998 (0 = off)"})
     val_fraction: float = field(default=0.1, metadata={"help": "share held out to validate"})
     early_stopping: int = field(
         default=0, metadata={"help": "stop after N epochs without improvement (0 = off)"})
@@ -87,7 +90,7 @@ class TrainConfig:
             raise ConfigError(f"must be positive, got {self.lr}; use e.g. --lr 0.001"
                               ).at("--lr")
         for name, hi in (("label_smoothing", 1.0), ("val_fraction", 1.0),
-                         ("momentum", 1.0)):
+                         ("momentum", 1.0), ("ema", 1.0)):
             value = getattr(self, name)
             if not 0 <= value < hi:
                 raise ConfigError(f"must be in [0, {hi}), got {value}").at(_flag(name))

@@ -10,6 +10,7 @@ steps the interrupted one would have taken.
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import os
 import signal
@@ -191,6 +192,7 @@ class Trainer:
         self.sums: dict[str, Any] = {"loss": 0.0, "correct": 0, "seen": 0}
         self.lr = self.config.lr
         self.data_name = ""
+        self.ema_model: nn.Module | None = None
         self._stop_requested = False
 
     # -- setup ---------------------------------------------------------------------------
@@ -279,6 +281,7 @@ class Trainer:
         if self.channels_last:
             model.to(memory_format=torch.channels_last)
         self.optimizer = build_optimizer(model, cfg)
+        self.ema_model = self._make_ema() if cfg.ema else None
         self.scaler = torch.amp.GradScaler("cuda") if self.amp_dtype == torch.float16 else None
         self.best: dict[str, Any] = {"value": None, "epoch": None, "bad_epochs": 0}
         self.best_weights: dict[str, torch.Tensor] | None = None
@@ -406,8 +409,33 @@ class Trainer:
             if cfg.clip_grad_norm:
                 nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip_grad_norm)
             self.optimizer.step()
+        if self.ema_model is not None:
+            self._update_ema()
         correct = int((logits.detach().argmax(1) == yb).sum())
         return value, correct
+
+    def _make_ema(self) -> nn.Module:
+        ema = copy.deepcopy(self.model).eval()
+        for p in ema.parameters():
+            p.requires_grad_(False)
+        mine, theirs = ema.state_dict(), self.model.state_dict()
+        self._ema_float = ([mine[k] for k, v in theirs.items() if v.is_floating_point()],
+                           [v for v in theirs.values() if v.is_floating_point()])
+        self._ema_other = [(mine[k], v) for k, v in theirs.items() if not v.is_floating_point()]
+        return ema
+
+    def _update_ema(self) -> None:
+        # the (1 + t)/(10 + t) ramp keeps the first steps from dragging the random init along
+        decay = min(self.config.ema, (1 + self.step) / (10 + self.step))
+        with torch.no_grad():
+            torch._foreach_lerp_(self._ema_float[0], self._ema_float[1], 1.0 - decay)
+            for mine, theirs in self._ema_other:
+                mine.copy_(theirs)
+
+    @property
+    def eval_model(self) -> nn.Module:
+        """The model that is validated and kept: the weight average when ``ema`` is on."""
+        return self.ema_model if self.ema_model is not None else self.model
 
     def _autocast(self) -> contextlib.AbstractContextManager[Any]:
         if self.amp_dtype is None:
@@ -441,16 +469,18 @@ class Trainer:
             self.best.update(value=value, epoch=record["epoch"], bad_epochs=0)
             if cfg.restore_best:
                 self.best_weights = {k: v.detach().clone()
-                                     for k, v in self.model.state_dict().items()}
+                                     for k, v in self.eval_model.state_dict().items()}
                 if self.out is not None:
-                    ckpt.save_weights(self.out / "checkpoints" / "best.safetensors", self.model)
+                    ckpt.save_weights(self.out / "checkpoints" / "best.safetensors",
+                                      self.eval_model)
             return False
         self.best["bad_epochs"] += 1
         return bool(cfg.early_stopping) and self.best["bad_epochs"] >= cfg.early_stopping
 
     def evaluate(self, data: Any, split: str = "test") -> Metrics:
         """Metrics of the current model on ``data`` (a name, ArrayDataset, ``(x, y)``)."""
-        return evaluate(self.model, data, self.preprocess, split=split, classes=self.classes,
+        return evaluate(self.eval_model, data, self.preprocess, split=split,
+                        classes=self.classes,
                         batch_size=self.config.eval_batch_size,
                         channels_last=getattr(self, "channels_last", False))
 
@@ -464,12 +494,19 @@ class Trainer:
     def _checkpoint(self) -> Path | None:
         if self.out is None:
             return None
+        extra = None
+        if self.ema_model is not None:
+            extra = {f"ema.{k}": v for k, v in self.ema_model.state_dict().items()}
         return ckpt.save_checkpoint(self.out / "checkpoints", self.step, self.model,
-                                    self.optimizer, self._state())
+                                    self.optimizer, self._state(), extra=extra)
 
     def _restore(self) -> None:
         meta, tensors = ckpt.latest_checkpoint(self.out / "checkpoints")
         ckpt.restore(meta, tensors, self.model, self.optimizer)
+        if self.ema_model is not None:
+            with torch.no_grad():
+                for k, v in self.ema_model.state_dict().items():
+                    v.copy_(tensors[f"ema.{k}"])
         state = meta["state"]
         self.epoch, self.batch_in_epoch = state["epoch"], state["batch_in_epoch"]
         self.step, self.sums = state["step"], state["sums"]
@@ -511,6 +548,8 @@ class Trainer:
             self._checkpoint()  # the last step's state, so that a resume can add epochs
         if self.config.restore_best and self.best_weights is not None:
             self.model.load_state_dict(self.best_weights)
+        elif self.ema_model is not None:
+            self.model.load_state_dict(self.ema_model.state_dict())
         self.model.eval()
         if self.out is not None:
             if self.channels_last:
