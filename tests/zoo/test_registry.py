@@ -94,3 +94,34 @@ def test_builder_must_accept_the_reserved_arguments():
         register("zz_broken", family="x", year=1, paper="x", params=None, input_shape=(1,),
                  description="x")(lambda *, num_classes=1: None)
     assert "zz_broken" not in zoo.names()
+
+
+@pytest.mark.parametrize(("name", "options", "message"), [
+    ("alexnet", {"lrn": "yes"},
+     "alexnet: option lrn must be true or false (default True). Received: lrn='yes'"),
+    ("keras_mnist", {"hidden": 1.5},
+     "keras_mnist: option hidden must be an integer (default 1000). Received: hidden=1.5"),
+    ("mobilenet_v1", {"alpha": "big"}, "mobilenet_v1: option alpha must be a number"),
+    ("wavenet", {"layers": 0}, "wavenet: layers and stacks must be at least 1"),
+    ("cs231n_cifar", {"kernel": 4}, "cs231n_cifar: kernel must be odd"),
+])
+def test_bad_option_values(name, options, message):
+    with torch.device("meta"), pytest.raises(ConfigError) as err:
+        zoo.create(name, **options)
+    assert str(err.value).startswith(message)
+    assert "\n" not in str(err.value)
+
+
+def test_a_value_the_layers_refuse_names_the_model_and_the_options():
+    with torch.device("meta"), pytest.raises(ConfigError) as err:
+        zoo.create("vgg16", hidden=0)
+    text = str(err.value)
+    assert text.startswith("vgg16: ")
+    assert "out_features" in text  # the layer's own complaint, in between
+    assert text.endswith("(options given: hidden=0)")
+
+
+def test_int_is_accepted_where_the_default_is_a_float():
+    with torch.device("meta"):
+        model = zoo.create("mobilenet_v1", alpha=1)
+    assert sum(p.numel() for p in model.parameters()) == 4_231_976

@@ -152,6 +152,29 @@ def _check_options(name: str, options: dict[str, Any], allowed: dict[str, Any]) 
             )
 
 
+def _check_types(name: str, options: dict[str, Any], defaults: dict[str, Any]) -> None:
+    """Each option must have the kind of value its default has (a YAML/CLI ``yes`` is not a
+    bool, ``1.5`` is not a channel count)."""
+    for key, value in options.items():
+        default = defaults.get(key)
+        if default is None:
+            continue
+        if isinstance(default, bool):
+            ok, kind = isinstance(value, bool), "true or false"
+        elif isinstance(default, int):
+            ok, kind = isinstance(value, int) and not isinstance(value, bool), "an integer"
+        elif isinstance(default, float):
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            kind = "a number"
+        elif isinstance(default, str):
+            ok, kind = isinstance(value, str), "a string"
+        else:
+            continue
+        if not ok:
+            raise ConfigError(f"{name}: option {key} must be {kind} (default {default!r}). "
+                              f"Received: {key}={value!r}")
+
+
 def _check_input_shape(name: str, shape: Any, default: tuple[int, ...]) -> tuple[int, ...]:
     ok = isinstance(shape, list | tuple) and all(
         isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in shape
@@ -192,6 +215,7 @@ def create(
     entry = _entry(name)
     spec = entry.info
     _check_options(name, options, spec.options)
+    _check_types(name, options, spec.options)
     classes = spec.num_classes if num_classes is None else num_classes
     if isinstance(classes, bool) or not isinstance(classes, int) or classes < 1:
         raise ConfigError(f"{name}: num_classes must be a positive integer. "
@@ -221,7 +245,7 @@ def _try_build(entry: _Entry, classes: int, shape: tuple[int, ...], full: dict[s
 def _build_checked(entry: _Entry, classes: int, shape: tuple[int, ...], full: dict[str, Any]
                    ) -> nn.Module:
     """Build, or raise one line: model, input, the layer, the formula, the smallest input."""
-    from striate.layers.errors import ShapeError
+    from striate.layers.errors import ShapeError, StriateError
     from striate.zoo._probe import located
 
     try:
@@ -234,6 +258,14 @@ def _build_checked(entry: _Entry, classes: int, shape: tuple[int, ...], full: di
             error = type(error)(f"{error}; the smallest input {entry.info.name} accepts "
                                 f"is {size}")
         raise error from None
+    except StriateError as err:  # a layer refused an option value: say which model
+        name = entry.info.name
+        if str(err).startswith(f"{name}:"):
+            raise
+        chosen = {k: v for k, v in full.items() if v != entry.info.options.get(k)}
+        given = ", ".join(f"{k}={v!r}" for k, v in chosen.items())
+        raise type(err)(f"{name}: {err}" + (f" (options given: {given})" if given else "")
+                        ) from None
 
 
 def _smallest_input(entry: _Entry, classes: int, shape: tuple[int, ...],

@@ -95,6 +95,11 @@ def cs231n_cifar(*, num_classes: int = 10, input_shape: tuple[int, ...] = (3, 32
     Shape:
         (C, H, W) -> (num_classes,)
     """
+    if kernel % 2 == 0:
+        from striate.layers.errors import ConfigError
+
+        raise ConfigError(f"cs231n_cifar: kernel must be odd so that padding (kernel − 1)/2 "
+                          f"keeps the size. Received: kernel={kernel}")
     features = _nn.seq(
         ("conv", _nn.conv2d(input_shape[0], filters, kernel, padding=kernel // 2)),
         ("relu", _nn.relu()), ("pool", _nn.max_pool2d(2, 2)),

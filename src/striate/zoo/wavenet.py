@@ -83,6 +83,11 @@ def wavenet(*, num_classes: int = 256, input_shape: tuple[int, ...] = (256, 4096
     Shape:
         (C, L) -> (num_classes, L), causal
     """
+    from striate.layers.errors import ConfigError
+
+    if layers < 1 or stacks < 1:
+        raise ConfigError(f"wavenet: layers and stacks must be at least 1. Received: "
+                          f"layers={layers}, stacks={stacks}")
     return WaveNet(input_shape[0], num_classes, residual_channels, dilation_channels,
                    skip_channels, layers, stacks)
 
