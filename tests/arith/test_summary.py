@@ -149,6 +149,14 @@ def test_real_weights_are_untouched_and_state_restored():
     assert model.training
     assert not model.features[1].training
     assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
+    assert all("forward" not in vars(m) for m in model.modules())  # batch-norm shortcut gone
+
+
+def test_batch_norm_with_the_wrong_channel_count():
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(3))
+    with pytest.raises(ShapeError, match=r"^1 \(BatchNorm2d\): expects 3 channels but "
+                       r"received shape \(4, 6, 6\); use num_features=4$"):
+        summary(model, (1, 8, 8))
 
 
 class Scale(nn.Module):

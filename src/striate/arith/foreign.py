@@ -184,6 +184,11 @@ def check_input(module: nn.Module, in_shape: Shape, where: str) -> None:
         raise ShapeError(f"expects {module.in_channels} input channels but received shape "
                          f"{tuple(in_shape)} ({in_shape[0]} channels); use in_channels="
                          f"{in_shape[0]} or fix the layer before it").at(f"{where} ({name})")
+    if isinstance(module, nn.modules.batchnorm._BatchNorm) and in_shape and \
+            in_shape[0] != module.num_features:
+        raise ShapeError(f"expects {module.num_features} channels but received shape "
+                         f"{tuple(in_shape)}; use num_features={in_shape[0]}"
+                         ).at(f"{where} ({name})")
     if len(in_shape) >= 2:
         _check_window(module, tuple(in_shape[1:]), where)
 
