@@ -88,3 +88,58 @@ def test_loaded_spec_writes_back_to_an_equivalent_spec(path):
     assert [(n.name, n.cls, n.kwargs, n.inputs, n.out_shape) for n in again.plan.nodes] == [
         (n.name, n.cls, n.kwargs, n.inputs, n.out_shape) for n in spec.plan.nodes]
     assert load_spec(spec.to_json()).to_dict() == spec.to_dict()
+
+
+@pytest.mark.parametrize("name", ["lenet5", "keras_cifar10", "mnist1d_cnn"])
+def test_zoo_python_models_made_of_striate_layers_become_specs(name):
+    zoo = pytest.importorskip("striate.zoo")
+    torch.manual_seed(0)
+    model = zoo.create(name).eval()
+    spec = to_spec(model)
+    assert spec.params == sum(p.numel() for p in model.parameters())
+    rebuilt = build(spec).eval()
+    pairs = zip(rebuilt.state_dict(), model.state_dict().values(), strict=True)
+    rebuilt.load_state_dict(dict(pairs))
+    x = torch.rand(2, *model.default_input_shape)
+    torch.testing.assert_close(rebuilt(x), model(x), rtol=0, atol=0)
+
+
+def test_python_glue_outside_layers_is_refused_with_its_name():
+    class Glue(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = Conv2d(1, 2, 3, padding=1)
+            self.b = Conv2d(1, 2, 3, padding=1)
+
+        def forward(self, x):
+            return torch.cat([self.a(x), self.b(x)], 1)
+
+    with pytest.raises(SpecError, match="uses call_function cat outside a striate layer"):
+        to_spec(Glue(), (1, 8, 8))
+
+
+def test_traced_merges_get_names_and_from():
+    from striate.layers import Add
+
+    class Skip(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = Conv2d(1, 2, 3, padding=1)
+            self.b = Conv2d(1, 2, 1)
+            self.merge = Add()
+
+        def forward(self, x):
+            return self.merge(self.a(x), self.b(x))
+
+    model = Skip()
+    spec = to_spec(model, (1, 8, 8))
+    assert spec.to_dict()["layers"] == [
+        {"conv": {"out": 2, "kernel": 3, "padding": 1, "name": "a"}},
+        {"conv": {"out": 2, "kernel": 1, "name": "b", "from": "input"}},
+        {"add": ["a", "b"]},
+    ]
+    rebuilt = build(spec)
+    rebuilt.load_state_dict(dict(zip(rebuilt.state_dict(), model.state_dict().values(),
+                                     strict=True)))
+    x = torch.rand(2, 1, 8, 8)
+    torch.testing.assert_close(rebuilt(x), model(x))

@@ -80,8 +80,9 @@ def to_spec(model: nn.Module, input_shape: tuple[int, ...] | None = None, *,
     """The spec of a model built from striate layers, checked by ``load_spec``.
 
     Args:
-        model: a :class:`Network` from ``build``, or ``nn.Sequential`` chains of striate
-            layers.
+        model: a :class:`Network` from ``build``, ``nn.Sequential`` chains of striate
+            layers, or any module whose forward only chains and merges striate layers
+            (traced with ``torch.fx``).
         input_shape: per-sample input shape; defaults to the model's ``input_shape`` or
             ``default_input_shape``.
         name: the spec's name (default: the network's own).
@@ -100,9 +101,14 @@ def to_spec(model: nn.Module, input_shape: tuple[int, ...] | None = None, *,
     if isinstance(model, Network):
         entries, outputs = _network_entries(model)
         info = model.spec_info
-    else:
+    elif isinstance(model, nn.Sequential):
         entries = [entry_for(m, where) for where, m in _chain(model, type(model).__name__)]
         outputs, info = None, {}
+    else:
+        from striate.spec.fxgraph import traced_entries
+
+        entries, outputs = traced_entries(model)
+        info = {}
     spec = Spec(tuple(int(s) for s in shape), entries, name=name or info.get("name"),
                 description=info.get("description"), outputs=outputs)
     # a spec is only handed out checked, with its inferred plan

@@ -17,6 +17,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        if not self.source:
+            return self.message
         if self.line <= 0:
             return f"{self.source}: {self.message}"
         return f"{self.source}:{self.line}:{self.column}: {self.message}"
@@ -30,7 +32,7 @@ class SpecError(StriateError, ValueError):
 
     def __init__(self, problems: list[Problem] | str, where: str | None = None) -> None:
         if isinstance(problems, str):
-            problems = [Problem("<spec>", 0, 0, problems)]
+            problems = [Problem("", 0, 0, problems)]
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems), where)
 
