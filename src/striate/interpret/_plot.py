@@ -47,6 +47,7 @@ def save_figure(fig: Any, path: str | os.PathLike[str], *, force: bool = False,
             fig.savefig(fh, format="png", dpi=dpi, bbox_inches="tight")
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a picture is for sharing
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -54,6 +55,12 @@ def save_figure(fig: Any, path: str | os.PathLike[str], *, force: bool = False,
     finally:
         plt.close(fig)
     return out
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def as_image(a: np.ndarray, *, normalise: bool = True) -> tuple[np.ndarray, str | None]:
@@ -122,6 +129,7 @@ def image_grid_figure(images: list[np.ndarray], *, title: str = "", normalise: b
     rows, auto_cols = grid_side(len(images))
     cols = cols or auto_cols
     rows = -(-len(images) // cols)
+    cell = max(cell, 4.0 / cols)  # a few big kernels rather than a thumbnail
     fig, ax = plt.subplots(figsize=(min(cols * cell + 0.4, 14), min(rows * cell + 0.6, 14)))
     show_mosaic(ax, mosaic(images, cols))
     if title:

@@ -122,7 +122,7 @@ def save_mutation_map(result: MutationMap, path: str | os.PathLike[str], *,
     im = ax.imshow(result.delta, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto",
                    interpolation="nearest")
     ax.set_yticks(range(4), list(result.alphabet))
-    ax.set_xticks(range(length), list(result.letters), fontsize=7 if length <= 80 else 4,
+    ax.set_xticks(range(length), list(result.letters), fontsize=7 if length <= 80 else 5.5,
                   family="monospace")
     ax.set_title(f"mutation map: output {result.output}, reference {result.reference:.3g}",
                  fontsize=9)
@@ -160,9 +160,6 @@ def filter_pwms(model: nn.Module, data: Any, *, layer: str | None = None, top: i
         raise ConfigError(f"{name} is a {type(conv).__name__}; PWMs need a Conv1d over one-hot "
                           "sequences").at("--layer")
     x, _, _ = data_arrays(data)
-    width = conv.dilation[0] * (conv.kernel_size[0] - 1) + 1
-    pad = conv.padding[0] if isinstance(conv.padding, tuple) else 0
-    stride = conv.stride[0]
     check_input(model, tuple(take(x, slice(0, 1)).shape[1:]))
     tk: RunningTopK | None = None
     device = model_device(model)
@@ -174,22 +171,49 @@ def filter_pwms(model: nn.Module, data: Any, *, layer: str | None = None, top: i
                 tk = RunningTopK(act.shape[1], top)
             idx = torch.arange(start, start + act.shape[0]).expand(act.shape[1], -1)
             tk.update(best.T, idx, pos.T)
-    assert tk is not None
-    n_f = tk.values.shape[0]
-    pwms = np.zeros((n_f, 4, width), dtype=np.float64)
-    counts = np.zeros(n_f, dtype=np.int64)
-    for f in range(n_f):
-        keep = (tk.index[f] >= 0) & (tk.values[f] > 0)
-        for i, p in zip(tk.index[f][keep].tolist(), tk.pos[f][keep].tolist(), strict=True):
-            seq = take(x, i).float().numpy()
-            start = p * stride - pad
-            lo, hi = max(start, 0), min(start + width, seq.shape[1])
-            pwms[f, :, lo - start:hi - start] += seq[:, lo:hi]
-            counts[f] += 1
+        if tk is None:
+            raise ConfigError("the data set is empty")
+        n_f = tk.values.shape[0]
+        width = conv.kernel_size[0]
+        pwms = np.zeros((n_f, 4, width), dtype=np.float64)
+        counts = np.zeros(n_f, dtype=np.int64)
+        for f in range(n_f):
+            keep = (tk.index[f] >= 0) & (tk.values[f] > 0)
+            if not bool(keep.any()):
+                continue
+            # the windows are read from what the convolution really saw (a model may pad
+            # or transform the sequence in its forward), one batch per filter
+            seen = _conv_input(model, conv, take(x, tk.index[f][keep].numpy()).float()
+                               .to(device))
+            for row, p in enumerate(tk.pos[f][keep].tolist()):
+                at = p * conv.stride[0] + conv.dilation[0] * np.arange(width)
+                pwms[f] += seen[row][:, at].cpu().numpy()
+            counts[f] = int(keep.sum())
     totals = pwms.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         pwms = np.where(totals > 0, pwms / np.maximum(totals, 1e-12), 0.25)
     return FilterPWMs(layer=name, pwms=pwms.astype(np.float32), counts=counts)
+
+
+def _conv_input(model: nn.Module, conv: nn.Conv1d, x: torch.Tensor) -> torch.Tensor:
+    """The input of ``conv`` (after its own zero padding) on its first call for ``x``."""
+    from striate.interpret._common import StopForward
+
+    got: list[torch.Tensor] = []
+
+    def hook(_m: nn.Module, args: Any) -> None:
+        got.append(args[0].detach())
+        raise StopForward
+
+    handle = conv.register_forward_pre_hook(hook)
+    try:
+        run_model(model, x)
+    except StopForward:
+        pass
+    finally:
+        handle.remove()
+    pad = conv.padding[0] if isinstance(conv.padding, tuple) else 0
+    return torch.nn.functional.pad(got[0], (pad, pad)) if pad else got[0]
 
 
 def information_content(pwm: np.ndarray) -> np.ndarray:
