@@ -44,12 +44,15 @@ class Problems:
         self.source = source
         self.items: list[Problem] = []
         self.limit = limit
+        self.dropped = 0
 
     def add(self, pos: tuple[int, int] | None, message: str) -> None:
         """Record ``message`` at ``pos`` = (line, column), both 1-based (None: no position)."""
         line, col = pos if pos else (0, 0)
         if len(self.items) < self.limit:
             self.items.append(Problem(self.source, line, col, message))
+        else:
+            self.dropped += 1
 
     def __bool__(self) -> bool:
         return bool(self.items)
@@ -60,4 +63,7 @@ class Problems:
     def raise_if_any(self) -> None:
         """Raise one SpecError listing every problem found so far, sorted by position."""
         if self.items:
-            raise SpecError(sorted(self.items, key=lambda p: (p.line, p.column)))
+            items = sorted(self.items, key=lambda p: (p.line, p.column))
+            if self.dropped:
+                items.append(Problem(self.source, 0, 0, f"… and {self.dropped} more problems"))
+            raise SpecError(items)

@@ -21,7 +21,7 @@ class LayerEntry:
     inputs: tuple[str, ...] | None = None
     repeat: int = 1
     act: LayerEntry | None = None
-    path: tuple[Any, ...] = ()
+    path: tuple[Any, ...] = field(default=(), compare=False)
     ok: bool = field(default=True, compare=False)
 
     def to_data(self) -> Any:
