@@ -276,3 +276,11 @@ def test_uncalled_modules_are_noted():
     assert s.totals["params"] == 10 + 15
     assert any(n.startswith("15 parameters belong to modules the forward did not call")
                and "aux" in n for n in s.notes)
+
+
+def test_shared_interface_names():
+    import striate.arith
+
+    assert striate.arith.summary is summary is striate.summary
+    assert callable(striate.arith.summary)
+    assert striate.arith.receptive.receptive_fields is striate.receptive_fields

@@ -2,26 +2,16 @@
 
 ``summary(model, input_shape)`` and ``receptive_fields(model, input_shape)`` run the model
 on PyTorch's meta device, so no activation memory is allocated.
+
+The function ``summary`` is imported here on purpose: it shares its name with the module
+``striate.arith.summary``, and importing it last makes ``striate.arith.summary(...)`` the
+function, as the shared interface says (``from striate.arith.summary import X`` still
+reads the module).
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from striate.arith.receptive import ReceptiveField, receptive_fields
+from striate.arith.summary import LayerRow, Summary, summary
 
-_EXPORTS = {
-    "summary": "striate.arith.summary",
-    "Summary": "striate.arith.summary",
-    "LayerRow": "striate.arith.summary",
-    "receptive_fields": "striate.arith.receptive",
-    "ReceptiveField": "striate.arith.receptive",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'striate.arith' has no attribute {name!r}")
-
-
-__all__ = sorted(_EXPORTS)
+__all__ = ["LayerRow", "ReceptiveField", "Summary", "receptive_fields", "summary"]
