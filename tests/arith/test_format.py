@@ -12,7 +12,8 @@ import os
 from pathlib import Path
 
 import pytest
-from arith_models import SmallNet
+from arith_models import Scale, SmallNet
+from torch import nn
 
 from striate.arith.summary import summary
 
@@ -93,9 +94,6 @@ def test_markdown_parses_and_agrees(small):
 
 
 def test_unknown_macs_are_marked_not_zero():
-    from test_summary import Scale
-    from torch import nn
-
     s = summary(nn.Sequential(nn.Conv2d(1, 1, 1), Scale()), (1, 2, 2))
     assert s.to_dict()["layers"][1]["macs"] is None
     assert list(csv.DictReader(io.StringIO(s.to_csv())))[1]["macs"] == "?"

@@ -7,7 +7,7 @@ from collections import OrderedDict
 
 import pytest
 import torch
-from arith_models import SmallNet, resnet50, vgg16
+from arith_models import Scale, SmallNet, resnet50, vgg16
 from torch import nn
 
 import striate
@@ -157,17 +157,6 @@ def test_batch_norm_with_the_wrong_channel_count():
     with pytest.raises(ShapeError, match=r"^1 \(BatchNorm2d\): expects 3 channels but "
                        r"received shape \(4, 6, 6\); use num_features=4$"):
         summary(model, (1, 8, 8))
-
-
-class Scale(nn.Module):
-    """A leaf the summary does not know, with a parameter."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.weight = nn.Parameter(torch.ones(1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.weight
 
 
 def test_unknown_leaf_with_parameters_is_question_mark_and_totals_partial():
