@@ -112,3 +112,28 @@ def test_save_deconvnet_writes_png_and_refuses_overwrite(small_cnn, tmp_path):
     with pytest.raises(FileExistsError):
         save_deconvnet(rec, tmp_path / "d.png")
     save_deconvnet(rec, tmp_path / "d.png", force=True)
+
+
+def test_smooth_derivative_goes_through_tanh_by_its_derivative():
+    torch.manual_seed(6)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Tanh(), nn.Conv2d(2, 3, 3)).eval()
+    x = torch.randn(1, 9, 9)
+    rec = deconvnet(model, x, "2", channel=1, unit=(2, 3), smooth="derivative")
+    inp = x[None].clone().requires_grad_(True)
+    out = model(inp)[0, 1, 2, 3]
+    (grad,) = torch.autograd.grad(out, inp)
+    # no rectifier on the way: the reconstruction is activation × ∂unit/∂input
+    np.testing.assert_allclose(rec.images[0], out.item() * grad[0].numpy(), atol=1e-6)
+    with pytest.raises(ConfigError, match="smooth must be 'error' or 'derivative'"):
+        deconvnet(model, x, "2", smooth="linear")
+
+
+def test_deconvnet_through_residual_blocks_of_a_zoo_resnet():
+    from striate.interpret._common import conv_layers
+    from striate.zoo import create
+
+    model = create("resnet20").eval()
+    last = conv_layers(model)[-1]
+    rec = deconvnet(model, torch.rand(3, 32, 32), last)
+    assert rec.images.shape == (1, 3, 32, 32)
+    assert np.abs(rec.images).sum() > 0
