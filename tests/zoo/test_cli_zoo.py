@@ -74,7 +74,17 @@ def test_show_other_input_and_classes(capsys):
     out = capsys.readouterr().out
     assert "input:   3x32x32" in out
     assert "published: 138,357,544 at its default input and classes" in out
-    assert '"zoo": "vgg16"' in out  # not the 224x224 YAML
+    assert "spec (yaml):" in out  # written by to_spec for 32x32, not the 224x224 YAML file
+    assert "input: [3, 32, 32]" in out
+    assert "dense: {out: 10}" in out
+
+
+def test_show_python_only_model_prints_its_architecture_json(capsys):
+    assert main(["zoo", "show", "fcn8s", "--depth", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "architecture (json):" in out
+    assert '"zoo": "fcn8s"' in out
+    assert '"options": {"num_classes": 21, "input_shape": [3, 500, 500], "dropout": 0.5}' in out
 
 
 @pytest.mark.parametrize(("argv", "message"), [
