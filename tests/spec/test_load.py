@@ -162,3 +162,14 @@ def test_inline_activation_and_repeat_names():
     # floor((16 − 3 + 2)/2) + 1 = 8, then (8 − 3 + 2)/1 + 1 = 8
     assert shapes["down_1"] == (8, 8, 8)
     assert shapes["down_2"] == (8, 8, 8)
+
+
+def test_networks_with_absurdly_many_modules_are_refused():
+    # 1,000 bottlenecks of about 10 modules each pass the 10,000-module budget
+    [(line, _, msg)] = problems("input: [3, 8, 8]\nlayers:\n"
+                                "  - bottleneck: {mid: 1, repeat: 1000}\n")
+    assert line == 3
+    assert "more than 10,000" in msg
+    msgs = [m for _, _, m in problems("input: [3, 8, 8]\nlayers:\n"
+                                      "  - dense_block: {layers: 100000, growth: 2}\n")]
+    assert msgs == ["dense_block: layers: 100000 is too large; the limit is 1,000"]

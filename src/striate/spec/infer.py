@@ -29,6 +29,9 @@ MAX_SIZE = 1 << 24
 POSITIVE = {"out_channels", "out_features", "in_channels", "in_features", "num_features",
             "groups", "kernel_size", "stride", "dilation", "num_layers", "growth_rate",
             "num_classes", "size"}
+# options that multiply modules rather than tensor sizes (a dense block of n layers)
+LIMITS = {"num_layers": 1_000}
+MAX_MODULES = 10_000
 NON_NEGATIVE = {"padding", "output_padding"}
 PADDING_WORDS = ("valid", "same", "causal")
 
@@ -55,8 +58,9 @@ def check_value(option: str, value: Any, param: inspect.Parameter | None) -> str
         if not items or len(ints) != len(items) or any(v < low for v in ints):
             need = "non-negative" if low == 0 else "positive"
             return f"{option}: expected a {need} integer (or a list of them), got {value!r}"
-        if any(v > MAX_SIZE for v in ints):
-            return f"{option}: {value!r} is too large; the limit is {MAX_SIZE:,}"
+        limit = LIMITS.get(option, MAX_SIZE)
+        if any(v > limit for v in ints):
+            return f"{option}: {value!r} is too large; the limit is {limit:,}"
         return None
     default = None if param is None else param.default
     if isinstance(default, bool) and not isinstance(value, bool):
@@ -81,6 +85,9 @@ class _Planner:
         self.used = {e.name for e in spec.layers if e.name} | {"input"}
         self.counters: Counter[str] = Counter()
         self.params = 0
+        self.modules = 0
+        self.measured: dict[Any, tuple[Shape, int, int]] = {}
+        self.full = False  # the module budget is spent: nothing more is built
 
     def at(self, path: tuple[Any, ...], key: str | None = None, on_key: bool = False
            ) -> tuple[int, int] | None:
@@ -119,7 +126,7 @@ class _Planner:
 
     def add(self, entry: LayerEntry, index: int, inputs: tuple[str, ...], copy: int,
             role: str, owner: str | None = None) -> str:
-        if not entry.ok:  # already reported; what follows it is checked without its shape
+        if not entry.ok or self.full:  # reported; what follows is checked without its shape
             name = entry.name or f"?{index}"
             self.shapes[name] = None
             return name
@@ -165,8 +172,7 @@ class _Planner:
         shapes = tuple(s for s in in_shapes if s is not None)
         try:
             self.infer(cls, kwargs, shapes[0], label)
-            module = self.make(cls, kwargs)
-            out = tuple(int(s) for s in module.output_shape(*shapes))
+            out, params, modules = self.measure(cls, kwargs, shapes)
         except StriateError as err:
             self.problems.add(self.at(path), f"{label}: {err.message}")
             self.shapes[name] = None
@@ -176,7 +182,15 @@ class _Planner:
             self.problems.add(self.at(path), f"{label}: cannot build it: {msg}")
             self.shapes[name] = None
             return name
-        self.params += sum(p.numel() for p in module.parameters())
+        self.params += params
+        self.modules += modules
+        if self.modules > MAX_MODULES:
+            self.problems.add(self.at(path), f"{label}: the network reaches {self.modules:,} "
+                              f"modules, more than {MAX_MODULES:,}; a spec this large is "
+                              "refused (fewer repeats or layers)")
+            self.shapes[name] = None
+            self.full = True
+            return name
         self.shapes[name] = out
         self.nodes.append(Node(name, cls, kwargs, inputs, shapes, out, index, role, copy))
         return name
@@ -253,12 +267,20 @@ class _Planner:
             else:
                 kwargs[name] = shape[0]
 
-    @staticmethod
-    def make(cls: type, kwargs: dict[str, Any]) -> Any:
+    def measure(self, cls: type, kwargs: dict[str, Any], shapes: tuple[Shape, ...]
+                ) -> tuple[Shape, int, int]:
+        """Output shape, parameters and module count of the layer, built on meta once per
+        distinct configuration (the copies of a repeat are measured once)."""
         import torch
 
-        with torch.device("meta"):
-            return cls(**kwargs)
+        key = (cls, repr(sorted(kwargs.items())), shapes)
+        if key not in self.measured:
+            with torch.device("meta"):
+                module = cls(**kwargs)
+            out = tuple(int(s) for s in module.output_shape(*shapes))
+            self.measured[key] = (out, sum(p.numel() for p in module.parameters()),
+                                  sum(1 for _ in module.modules()))
+        return self.measured[key]
 
 
 def plan(spec: Spec, loc: Located, problems: Problems) -> Plan:
