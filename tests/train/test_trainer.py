@@ -218,13 +218,16 @@ def test_python_model_run_keeps_weights_and_loads_with_the_model(small, referenc
 
 
 def test_early_stopping_and_restore_best(small):
-    trainer = Trainer(tiny_cnn(), TrainConfig(
-        epochs=30, batch_size=64, lr=3e-2, early_stopping=2, monitor="val_acc",
-        progress=False, threads=1, schedule="constant"))
-    run = trainer.fit(small)
+    cfg = TrainConfig(epochs=30, batch_size=64, lr=3e-2, early_stopping=2, monitor="val_acc",
+                      restore_best=True, progress=False, threads=1, schedule="constant")
+    run = Trainer(tiny_cnn(), cfg).fit(small)
     accs = [r["val_acc"] for r in run.history]
     if run.status == "early-stopped":
         assert len(accs) < 30
         assert max(accs[-2:]) <= max(accs[:-2])  # two epochs without a new best
     assert run.best_epoch == accs.index(max(accs)) + 1
-    assert run.evaluate(small).count == len(small)
+    # the model holds the best epoch's weights: it scores that epoch's validation accuracy
+    from striate.train.prepare import as_labelled, split_validation
+
+    _, val = split_validation(as_labelled(small), cfg.val_fraction, cfg.seed)
+    assert run.evaluate(val).top1 == pytest.approx(max(accs))

@@ -56,7 +56,8 @@ class TrainConfig:
         default=0, metadata={"help": "stop after N epochs without improvement (0 = off)"})
     monitor: str = field(default="val_loss", metadata={"help": "|".join(MONITORS)})
     restore_best: bool = field(
-        default=True, metadata={"help": "end with the best validation epoch's weights"})
+        default=False, metadata={"help": "end with the best validation epoch's weights "
+                                         "(else the last, as one-cycle intends)"})
     crop_padding: int = field(default=2, metadata={"help": "random shift up to N pixels"})
     flip: bool = field(default=False, metadata={"help": "random horizontal flips"})
     rotate: float = field(default=10.0, metadata={"help": "random rotation, degrees"})

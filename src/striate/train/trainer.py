@@ -310,6 +310,8 @@ class Trainer:
                 while self.epoch < cfg.epochs:
                     stopped = self._run_epoch(train_x, train_y, augment, val, stop_after)
                     if stopped == "killed":
+                        for cb in self.callbacks:
+                            cb.on_train_end(self, "killed")
                         return self._as_run("killed")
                     if stopped == "early":
                         status = "early-stopped"
