@@ -135,6 +135,7 @@ def test_top_level_mistakes():
     ("input: [1]\nlayers:\n  - dense: {out: 99999999999999999999}\n", "absurdly large"),
     ("input: [1]\nlayers:\n  - dense: {out: 3, repeat: 100000}\n", "repeat must be"),
     ("input: [1]\nlayers:\n  - dense: 3\n    conv: 3\n", "two layer types"),
+    ("version: 2\ninput: [1]\nlayers: [relu]\n", "version 2 is not a spec version"),
     ("input: [1]\nlayers:\n  - dense: !!python/object:os.system ls\n", "not valid YAML"),
 ])
 def test_malformed_specs_raise_spec_errors(text, needle):

@@ -91,6 +91,10 @@ def _structure(loc: Located, problems: Problems, source: str) -> Spec | None:
             problems.add(loc.at((key,), key=True),
                          f"unknown top-level key {key!r}{suggest(str(key), TOP_KEYS)} "
                          f"(allowed: {', '.join(TOP_KEYS)})")
+    version = data.get("version", 1)
+    if version != 1 or isinstance(version, bool):
+        problems.add(loc.at(("version",)), f"version {version!r} is not a spec version this "
+                     "striate reads (1); upgrade striate or write `version: 1`")
     name = _text(loc, "name", problems)
     description = _text(loc, "description", problems)
     shape = _input(loc, problems)
