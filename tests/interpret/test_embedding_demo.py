@@ -48,6 +48,9 @@ def test_tsne_separates_two_obvious_classes_and_draws(tmp_path):
     save_embedding(res, data, tmp_path / "g.png", kind="grid", side=6)
     with pytest.raises(ConfigError, match="unknown embedding drawing 'pie'"):
         save_embedding(res, data, tmp_path / "p.png", kind="pie")
+    seqs = (np.zeros((40, 4, 20), np.float32), data.y)
+    with pytest.raises(ConfigError, match=r"needs images .* use kind='scatter'"):
+        save_embedding(res, seqs, tmp_path / "q.png", kind="grid")
 
 
 def test_grid_assign_uses_each_point_once():

@@ -77,5 +77,10 @@ def test_pwm_of_the_motif_filter_is_the_motif(tmp_path):
     np.testing.assert_array_equal(res.pwms[0], one_hot(MOTIF))
     np.testing.assert_allclose(information_content(res.pwms[0]), 2.0)
     assert save_pwms(res, tmp_path / "p.png").stat().st_size > 1000
+    same = nn.Sequential(nn.Conv1d(4, 1, len(MOTIF), padding="same"), nn.ReLU())
+    with torch.no_grad():
+        same[0].weight.copy_(motif_model()[0].weight)
+        same[0].bias.fill_(-(len(MOTIF) - 1))
+    np.testing.assert_array_equal(filter_pwms(same, x, top=30).pwms[0], one_hot(MOTIF))
     with pytest.raises(ConfigError, match="PWMs need a Conv1d"):
         filter_pwms(motif_model(), x, layer="1")

@@ -176,6 +176,9 @@ def save_embedding(result: Embedding, data: Any, path: str | os.PathLike[str], *
     prep = preprocess if preprocess is not None else make_preprocess(nn.Identity())
     picked = result.indices[cells[cells >= 0]]
     imgs = prep.display(take(x, picked)).numpy()
+    if imgs.ndim != 4 or imgs.shape[1] not in (1, 3):
+        raise ConfigError(f"an image grid needs images (1 or 3, H, W); the samples have shape "
+                          f"{tuple(imgs.shape[1:])}; use kind='scatter'").at("--kind")
     c, h, w = imgs.shape[1:]
     mosaic = np.ones((side * h, side * w, 3 if c == 3 else 1), dtype=np.float32)
     for (r, q), img in zip(np.argwhere(cells >= 0), imgs, strict=True):

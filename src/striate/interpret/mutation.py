@@ -212,8 +212,13 @@ def _conv_input(model: nn.Module, conv: nn.Conv1d, x: torch.Tensor) -> torch.Ten
         pass
     finally:
         handle.remove()
-    pad = conv.padding[0] if isinstance(conv.padding, tuple) else 0
-    return torch.nn.functional.pad(got[0], (pad, pad)) if pad else got[0]
+    if conv.padding == "same":  # PyTorch puts the odd extra zero on the right
+        total = conv.dilation[0] * (conv.kernel_size[0] - 1)
+        pads = (total // 2, total - total // 2)
+    else:
+        pad = conv.padding[0] if isinstance(conv.padding, tuple) else 0
+        pads = (pad, pad)
+    return torch.nn.functional.pad(got[0], pads) if any(pads) else got[0]
 
 
 def information_content(pwm: np.ndarray) -> np.ndarray:
