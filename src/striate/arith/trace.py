@@ -238,11 +238,11 @@ def run(model: nn.Module, shapes: Sequence[Shape], *, batch_size: int = 1,
     trace = Trace(calls)
     try:
         for module in model.modules():
-            if isinstance(module, nn.modules.batchnorm._BatchNorm) and "forward" not in \
-                    vars(module):
-                # Batch norm in eval mode keeps the shape, and its meta kernel (a Python
-                # decomposition) is most of a ResNet's summary time: copy the input instead.
-                # The channel count is checked before it runs (foreign.check_input).
+            if isinstance(module, _SHAPE_PRESERVING) and "forward" not in vars(module):
+                # These keep the shape (batch norm in eval mode), and their meta kernels are
+                # Python decompositions: slow, and the first one imports torch._dynamo
+                # (seconds). An empty copy of the input has the right shape; batch norm's
+                # channel count is checked before (foreign.check_input).
                 module.forward = _same_shape
                 shortcuts.append(module)
         for module in model.modules():
@@ -266,6 +266,15 @@ def run(model: nn.Module, shapes: Sequence[Shape], *, batch_size: int = 1,
         for module, mode in modes.values():
             module.train(mode)
     return trace
+
+
+_SHAPE_PRESERVING = (
+    nn.modules.batchnorm._BatchNorm, nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU,
+    nn.SELU, nn.CELU, nn.GELU, nn.SiLU, nn.Mish, nn.Sigmoid, nn.Tanh, nn.Hardtanh,
+    nn.Hardswish, nn.Hardsigmoid, nn.Softplus, nn.Softsign, nn.LogSigmoid, nn.Softmax,
+    nn.LogSoftmax, nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout,
+    nn.LocalResponseNorm,
+)
 
 
 def _same_shape(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
