@@ -112,3 +112,9 @@ def test_a_broken_spec_in_a_model_file_is_a_spec_error(tmp_path, model):
     (path / "spec.yaml").write_text(SPEC.replace("kernel: 3", "kernal: 3"))
     with pytest.raises(SpecError, match="did you mean kernel"):
         load(path)
+
+
+def test_wrapped_models_are_saved_as_the_model_inside(tmp_path, model):
+    path = save(torch.nn.DataParallel(model), tmp_path / "m")
+    loaded = load(path)
+    assert set(loaded.state_dict()) == set(model.state_dict())

@@ -138,6 +138,18 @@ def _tensors(model: nn.Module) -> dict[str, torch.Tensor]:
     return out
 
 
+def _unwrap(model: nn.Module) -> nn.Module:
+    """The model inside DataParallel / DistributedDataParallel / torch.compile wrappers, so
+    that its file does not depend on how it was trained."""
+    while True:
+        if isinstance(model, (nn.DataParallel, nn.parallel.DistributedDataParallel)):
+            model = model.module
+        elif isinstance(getattr(model, "_orig_mod", None), nn.Module):
+            model = model._orig_mod
+        else:
+            return model
+
+
 def save(model: nn.Module, path: str | os.PathLike[str], *, classes: list[str] | None = None,
          normalization: Any = None, input_shape: tuple[int, ...] | None = None,
          metadata: dict[str, Any] | None = None, force: bool = False) -> Path:
@@ -163,6 +175,7 @@ def save(model: nn.Module, path: str | os.PathLike[str], *, classes: list[str] |
 
     from striate import __version__
 
+    model = _unwrap(model)
     path = Path(path)
     if path.exists() and not force:
         raise ModelFileError(f"{path} exists; pass force=True (--force) to replace it")
