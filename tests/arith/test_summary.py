@@ -152,6 +152,13 @@ def test_real_weights_are_untouched_and_state_restored():
     assert all("forward" not in vars(m) for m in model.modules())  # batch-norm shortcut gone
 
 
+def test_batch_norm_with_the_wrong_rank():
+    model = nn.Sequential(nn.Conv1d(1, 4, 3), nn.BatchNorm2d(4))
+    with pytest.raises(ShapeError, match=r"^1 \(BatchNorm2d\): expects per-sample inputs "
+                       r"with 3 axes but received shape \(4, 6\); use BatchNorm1d$"):
+        summary(model, (1, 8))
+
+
 def test_batch_norm_with_the_wrong_channel_count():
     model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(3))
     with pytest.raises(ShapeError, match=r"^1 \(BatchNorm2d\): expects 3 channels but "

@@ -184,6 +184,13 @@ def check_input(module: nn.Module, in_shape: Shape, where: str) -> None:
         raise ShapeError(f"expects {module.in_channels} input channels but received shape "
                          f"{tuple(in_shape)} ({in_shape[0]} channels); use in_channels="
                          f"{in_shape[0]} or fix the layer before it").at(f"{where} ({name})")
+    ranks = {nn.BatchNorm1d: (1, 2), nn.BatchNorm2d: (3,), nn.BatchNorm3d: (4,)}
+    for kind, allowed in ranks.items():
+        if isinstance(module, kind) and len(in_shape) not in allowed:
+            raise ShapeError(f"expects per-sample inputs with {' or '.join(map(str, allowed))} "
+                             f"axes but received shape {tuple(in_shape)}; use "
+                             f"BatchNorm{len(in_shape) - 1 if len(in_shape) > 1 else 1}d"
+                             ).at(f"{where} ({name})")
     if isinstance(module, nn.modules.batchnorm._BatchNorm) and in_shape and \
             in_shape[0] != module.num_features:
         raise ShapeError(f"expects {module.num_features} channels but received shape "
