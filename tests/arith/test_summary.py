@@ -280,3 +280,13 @@ def test_shared_interface_names():
     assert striate.arith.summary is summary is striate.summary
     assert callable(striate.arith.summary)
     assert striate.arith.receptive.receptive_fields is striate.receptive_fields
+
+
+def test_input_shape_defaults_to_the_models():
+    from striate import zoo
+
+    with torch.device("meta"):
+        model = zoo.create("lenet5")
+    assert summary(model).input_shapes == [tuple(model.default_input_shape)]
+    with pytest.raises(ConfigError, match=r"^SmallNet has no default_input_shape; give the "):
+        summary(SmallNet())

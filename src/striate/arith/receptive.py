@@ -362,12 +362,14 @@ def analyse(model: nn.Module, input_shape: object, calls: list[trace.Call] | Non
     return fields, analysis.notes
 
 
-def receptive_fields(model: nn.Module, input_shape: object) -> dict[str, ReceptiveField]:
+def receptive_fields(model: nn.Module, input_shape: object = None
+                     ) -> dict[str, ReceptiveField]:
     """Receptive field, effective stride and effective padding of every module's output.
 
     Args:
         model: any ``nn.Module``; traced with ``torch.fx`` on the meta device.
-        input_shape: the per-sample input shape, channels first, e.g. ``(3, 224, 224)``.
+        input_shape: the per-sample input shape, channels first, e.g. ``(3, 224, 224)``
+            (default: the model's ``default_input_shape``).
 
     Returns:
         ``{qualified name (as in named_modules()): ReceptiveField}``; ``""`` is the model's
@@ -376,6 +378,7 @@ def receptive_fields(model: nn.Module, input_shape: object) -> dict[str, Recepti
     Raises:
         ShapeError: where paths with different effective strides meet.
     """
+    input_shape = trace.default_shape(model, input_shape)
     with trace.lazy_on_meta(model) as runnable:
         fields, notes = analyse(runnable, input_shape)
     for text in notes:

@@ -151,7 +151,7 @@ def _shape_text(shape: Shape) -> str:
     return "x".join(map(str, shape)) if shape else "scalar"
 
 
-def summary(model: nn.Module, input_shape: object, *, depth: int | None = None,
+def summary(model: nn.Module, input_shape: object = None, *, depth: int | None = None,
             strict: bool = False, batch_size: int = 1,
             dtype: torch.dtype | None = None) -> Summary:
     """Summarise ``model`` for one input shape, without allocating activations.
@@ -159,7 +159,8 @@ def summary(model: nn.Module, input_shape: object, *, depth: int | None = None,
     Args:
         model: any ``nn.Module`` (its weights are neither copied nor changed).
         input_shape: per-sample shape, channels first, e.g. ``(3, 224, 224)`` or
-            ``"3x224x224"``; a list of shapes for a model with several inputs.
+            ``"3x224x224"``; a list of shapes for a model with several inputs. Defaults to
+            the model's ``default_input_shape`` (zoo models, built specs).
         depth: show module rows down to this nesting depth (deeper ones fold into their
             container's row); None shows every row.
         strict: raise a ShapeError when a window drops trailing inputs (PyTorch rounds
@@ -172,7 +173,7 @@ def summary(model: nn.Module, input_shape: object, *, depth: int | None = None,
             up to it as ``err.partial``), or in strict mode when a window does not fit.
         ConfigError: for an invalid input shape, depth or batch size.
     """
-    shapes = trace.input_shapes(input_shape)
+    shapes = trace.input_shapes(trace.default_shape(model, input_shape))
     if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int)
                               or depth < 0):
         raise ConfigError(f"depth must be a non-negative integer. Received: depth={depth!r}")

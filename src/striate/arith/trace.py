@@ -100,6 +100,17 @@ def check_shape(shape: object, where: str = "input_shape") -> Shape:
     return sizes
 
 
+def default_shape(model: nn.Module, shape: object) -> object:
+    """``shape``, or the model's ``default_input_shape`` when it is None."""
+    if shape is not None:
+        return shape
+    default = getattr(model, "default_input_shape", None)
+    if default is None:
+        raise ConfigError(f"{type(model).__name__} has no default_input_shape; give the "
+                          "per-sample input shape, e.g. summary(model, (3, 224, 224))")
+    return tuple(default)
+
+
 def input_shapes(shape: object) -> list[Shape]:
     """One shape, or a list of shapes for a model with several inputs."""
     if isinstance(shape, (list, tuple)) and shape and all(
