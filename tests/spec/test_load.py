@@ -174,3 +174,14 @@ def test_networks_with_absurdly_many_modules_are_refused():
     msgs = [m for _, _, m in problems("input: [3, 8, 8]\nlayers:\n"
                                       "  - dense_block: {layers: 100000, growth: 2}\n")]
     assert msgs == ["dense_block: layers: 100000 is too large; the limit is 1,000"]
+
+
+@pytest.mark.parametrize(("layers", "needle"), [
+    ("  - add\n", "add merges several inputs but receives one"),
+    ("  - unpool: {kernel: 2}\n", "unpooling needs `from: [x, pool]`"),
+    ("  - pool: {kind: max, kernel: 2, name: p}\n  - unpool: {kernel: 2, from: [p, p]}\n",
+     "`return_indices: true`"),
+])
+def test_merges_and_unpooling_need_their_inputs(layers, needle):
+    [(_, _, msg)] = problems("input: [3, 8, 8]\nlayers:\n" + layers)
+    assert needle in msg

@@ -170,6 +170,11 @@ class _Planner:
             self.shapes[name] = None
             return name
         shapes = tuple(s for s in in_shapes if s is not None)
+        wiring = self.check_wiring(cls, inputs)
+        if wiring:
+            self.problems.add(self.at(path), f"{label}: {wiring}")
+            self.shapes[name] = None
+            return name
         try:
             self.infer(cls, kwargs, shapes[0], label)
             out, params, modules = self.measure(cls, kwargs, shapes)
@@ -266,6 +271,20 @@ class _Planner:
                 kwargs[name] = shape[0]
             else:
                 kwargs[name] = shape[0]
+
+    def check_wiring(self, cls: type, inputs: tuple[str, ...]) -> str | None:
+        """What is wrong with the inputs of a merge or an unpooling layer, or None."""
+        kind = cls.__name__
+        if kind in ("Add", "Concat", "Crop") and len(inputs) < 2:
+            return (f"{kind.lower()} merges several inputs but receives one; name the layers "
+                    "to merge with `from: [a, b]`")
+        if kind.startswith("MaxUnpool"):
+            nodes = {n.name: n for n in self.nodes}
+            switch = nodes.get(inputs[-1]) if len(inputs) == 2 else None
+            if switch is None or not switch.kwargs.get("return_indices"):
+                return ("unpooling needs `from: [x, pool]` where pool is a max pooling with "
+                        "`return_indices: true` (its switches)")
+        return None
 
     def measure(self, cls: type, kwargs: dict[str, Any], shapes: tuple[Shape, ...]
                 ) -> tuple[Shape, int, int]:
