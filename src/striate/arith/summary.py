@@ -65,6 +65,7 @@ class LayerRow:
     call: int = 1
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-able form of the row (per-axis tuples become lists)."""
         shape: Any = list(self.output_shape[0]) if len(self.output_shape) == 1 else [
             list(s) for s in self.output_shape]
         return {
@@ -117,6 +118,7 @@ class Summary:
         }
 
     def to_json(self) -> str:
+        """:meth:`to_dict` as indented JSON text."""
         import json
 
         return json.dumps(self.to_dict(), indent=2)

@@ -203,6 +203,7 @@ def label(call: Call) -> str:
 
 
 def first_line(err: BaseException) -> str:
+    """The first line of an exception's message (torch's can run over several)."""
     text = str(err).strip().splitlines()
     return text[0] if text else type(err).__name__
 
