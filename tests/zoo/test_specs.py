@@ -35,3 +35,35 @@ def test_spec_builds_the_zoo_network(name):
     if info.params is not None:
         assert params == info.params  # the published count, through the spec format too
     assert output_shape(built, info.input_shape) == (info.num_classes,)
+
+
+@pytest.mark.parametrize(("name", "options"), [
+    ("alexnet", {"layout": "two_tower"}),
+    ("vgg11_bn", {"num_classes": 10, "input_shape": (3, 32, 32), "hidden": 512}),
+    ("googlenet", {}),
+    ("dilation8", {"context": "basic", "same_padding": True, "input_shape": (3, 64, 64)}),
+    ("resnet50", {"stride_on": "1x1"}),
+    ("resnet20", {"shortcut": "A"}),
+    ("squeezenet1_0", {}),
+    ("densenet_bc_100", {"depth": 40}),
+    ("mobilenet_v1", {"alpha": 0.5, "input_shape": (3, 128, 128)}),
+])
+def test_python_zoo_models_round_trip_through_the_spec_format(name, options):
+    with torch.device("meta"):
+        model = zoo.create(name, **options)
+    shape = model.default_input_shape
+    text = striate.to_spec(model, shape).to_yaml()
+    rebuilt = striate.build(striate.load_spec(text), device="meta")
+    assert count(rebuilt, shape) == count(model, shape)
+    assert output_shape(rebuilt, shape) == output_shape(model, shape)
+
+
+@pytest.mark.parametrize("name", ["lenet5_1998", "fcn8s", "segnet", "wavenet", "deepbind",
+                                  "tdnn"])
+def test_python_only_models_are_refused_by_to_spec(name):
+    from striate.spec.errors import SpecError
+
+    with torch.device("meta"):
+        model = zoo.create(name)
+    with pytest.raises(SpecError):
+        striate.to_spec(model, model.default_input_shape)

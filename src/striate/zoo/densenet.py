@@ -14,62 +14,29 @@ dense blocks of (L − 4)/6 bottleneck layers on 32x32/16x16/8x8 maps, θ = 0.5 
 BN-ReLU, global pooling, dense. ``densenet_bc_100`` (L = 100, k = 12) has 769,162
 parameters for 10 classes, the "0.8 M" of Table 2. Dropout (0.2 in the paper, only for
 the runs without augmentation) is an option, off by default.
+
+The blocks are striate's ``DenseBlock`` and ``Transition`` (``striate.layers.blocks``).
 """
 
 from __future__ import annotations
 
-import torch
 import torch.nn as nn
 
+from striate.layers.blocks import DenseBlock, Transition
 from striate.zoo import _nn
 from striate.zoo.registry import register
 
 PAPER = "Huang et al., Densely connected convolutional networks, CVPR 2017"
 
 
-class DenseLayer(nn.Module):
-    """BN-ReLU-1x1 conv (bn_size·k) - BN-ReLU-3x3 conv (k), concatenated to the input.
-
-    Shape:
-        (C, H, W) -> (C + k, H, W)
-    """
-
-    def __init__(self, cin: int, growth: int, bn_size: int = 4, dropout: float = 0.0) -> None:
-        super().__init__()
-        mid = bn_size * growth
-        self.bn1, self.relu1 = _nn.batch_norm2d(cin), _nn.relu()
-        self.conv1 = _nn.conv2d(cin, mid, 1, bias=False)
-        self.bn2, self.relu2 = _nn.batch_norm2d(mid), _nn.relu()
-        self.conv2 = _nn.conv2d(mid, growth, 3, padding=1, bias=False)
-        self.drop = _nn.dropout(dropout) if dropout else _nn.identity()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.conv1(self.relu1(self.bn1(x)))
-        y = self.drop(self.conv2(self.relu2(self.bn2(y))))
-        return torch.cat([x, y], dim=1)
-
-
-def _block(cin: int, layers: int, growth: int, dropout: float) -> tuple[nn.Sequential, int]:
-    items = []
-    for i in range(layers):
-        items.append((f"layer{i + 1}", DenseLayer(cin, growth, dropout=dropout)))
-        cin += growth
-    return _nn.seq(*items), cin
-
-
-def _transition(cin: int, cout: int) -> nn.Sequential:
-    return _nn.seq(("bn", _nn.batch_norm2d(cin)), ("relu", _nn.relu()),
-                   ("conv", _nn.conv2d(cin, cout, 1, bias=False)), ("pool", _nn.avg_pool2d(2, 2)))
-
-
 def _densenet(stem: list, cin: int, blocks: tuple[int, ...], growth: int, num_classes: int,
               dropout: float) -> nn.Module:
     layers = list(stem)
     for i, n in enumerate(blocks, start=1):
-        block, cin = _block(cin, n, growth, dropout)
-        layers.append((f"denseblock{i}", block))
+        layers.append((f"denseblock{i}", DenseBlock(cin, n, growth, bn_size=4, drop_rate=dropout)))
+        cin += n * growth
         if i < len(blocks):
-            layers.append((f"transition{i}", _transition(cin, cin // 2)))
+            layers.append((f"transition{i}", Transition(cin, cin // 2)))
             cin //= 2
     layers += [("norm5", _nn.batch_norm2d(cin)), ("relu5", _nn.relu())]
     head = _nn.seq(("avgpool", _nn.global_avg_pool()), ("flatten", _nn.flatten()),

@@ -4,14 +4,15 @@ Table 1 of the paper, as the BVLC Caffe ``bvlc_googlenet`` implements it: a 7x7/
 convolution, 3x3/2 max pooling, LRN, a 1x1 reduction and a 3x3 convolution to 192, LRN,
 pooling, inception modules 3a–3b, pooling, 4a–4e, pooling, 5a–5b, 7x7 average pooling,
 dropout 0.4 and a dense layer. Every convolution has a bias and a ReLU (no batch norm).
-Each inception module concatenates four branches: 1x1; 1x1 reduce → 3x3; 1x1 reduce →
-**5x5** (torchvision's copy uses 3x3 here by mistake, which gives its 6,624,904); 3x3 max
-pooling → 1x1 projection. Max pooling rounds up (Caffe), so 224 → 112 → 56 → 28 → 14 → 7.
+Each inception module (striate's ``InceptionBlock``) concatenates four branches: 1x1;
+1x1 reduce → 3x3; 1x1 reduce → **5x5** (torchvision's copy uses 3x3 here by mistake, which
+gives its 6,624,904); 3x3 max pooling → 1x1 projection. Max pooling rounds up (Caffe),
+so 224 → 112 → 56 → 28 → 14 → 7.
 
 Parameters at 1000 classes: 6,998,552 without the auxiliary heads (as Caffe's
-``deploy.prototxt``), 13,378,280 with them (its ``train_val.prototxt``). The paper's
-"about 5 M" (§5) and the notes' "only 5 millions" count neither the dense layer's bias
-terms exactly nor the auxiliary heads: the exact figure is the one above.
+``deploy.prototxt``), 13,378,280 with them (its ``train_val.prototxt``). The notes'
+"only 5 millions" rounds the paper's "12 times fewer parameters than AlexNet" (§1); the
+paper states no exact count.
 
 ``aux=True`` adds the two auxiliary classifiers of §5 on the outputs of 4a and 4d
 (5x5/3 average pooling, 1x1 convolution to 128, dense 1024 with ReLU, dropout 0.7, dense
@@ -24,6 +25,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from striate.layers.blocks import InceptionBlock
 from striate.zoo import _nn
 from striate.zoo._probe import flat_size
 from striate.zoo.registry import register
@@ -39,32 +41,6 @@ MODULES = {
 POOL_AFTER = ("3b", "4e")
 
 
-def _conv_relu(cin: int, cout: int, kernel: int, padding: int = 0) -> nn.Sequential:
-    return _nn.seq(("conv", _nn.conv2d(cin, cout, kernel, padding=padding)),
-                   ("relu", _nn.relu()))
-
-
-class Inception(nn.Module):
-    """The four-branch inception module (Fig. 2b).
-
-    Shape:
-        (C, H, W) -> (n1x1 + n3x3 + n5x5 + pool_proj, H, W)
-    """
-
-    def __init__(self, cin: int, n1: int, r3: int, n3: int, r5: int, n5: int, pp: int) -> None:
-        super().__init__()
-        self.branch1 = _conv_relu(cin, n1, 1)
-        self.branch2 = nn.Sequential(_conv_relu(cin, r3, 1), _conv_relu(r3, n3, 3, 1))
-        self.branch3 = nn.Sequential(_conv_relu(cin, r5, 1), _conv_relu(r5, n5, 5, 2))
-        self.branch4 = nn.Sequential(_nn.max_pool2d(3, 1, padding=1, ceil_mode=True),
-                                     _conv_relu(cin, pp, 1))
-        self.out_channels = n1 + n3 + n5 + pp
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)],
-                         dim=1)
-
-
 def _aux_head(cin: int, in_shape: tuple[int, ...], num_classes: int) -> nn.Sequential:
     pool_conv = _nn.seq(("pool", _nn.avg_pool2d(5, 3, ceil_mode=True)),
                         ("conv", _nn.conv2d(cin, 128, 1)), ("relu", _nn.relu()),
@@ -76,17 +52,17 @@ def _aux_head(cin: int, in_shape: tuple[int, ...], num_classes: int) -> nn.Seque
 
 
 class GoogLeNet(nn.Module):
-    """``features`` (stem and inception modules), ``classifier``, optional ``aux1``/``aux2``."""
+    """``features`` (stem and inception modules), ``classifier`` and the auxiliary heads
+    ``aux1``/``aux2`` (without them, ``googlenet`` is a plain features-classifier net)."""
 
     def __init__(self, features: nn.Sequential, classifier: nn.Sequential,
-                 aux: tuple[nn.Module, nn.Module] | None) -> None:
+                 aux: tuple[nn.Module, nn.Module]) -> None:
         super().__init__()
         self.features, self.classifier = features, classifier
-        if aux is not None:
-            self.aux1, self.aux2 = aux
+        self.aux1, self.aux2 = aux
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
-        heads = getattr(self, "aux1", None) is not None and self.training
+        heads = self.training
         extra = []
         for name, layer in self.features.named_children():
             x = layer(x)
@@ -120,7 +96,7 @@ def googlenet(*, num_classes: int = 1000, input_shape: tuple[int, ...] = (3, 224
     ]
     cin, taps = 192, {}
     for name, widths in MODULES.items():
-        module = Inception(cin, *widths)
+        module = InceptionBlock(cin, *widths)
         layers.append((f"inception{name}", module))
         if name in ("4a", "4d"):
             taps[name] = (module.out_channels, len(layers))
@@ -130,11 +106,10 @@ def googlenet(*, num_classes: int = 1000, input_shape: tuple[int, ...] = (3, 224
     features = _nn.seq(*layers)
     classifier = _nn.seq(("avgpool", _nn.global_avg_pool()), ("flatten", _nn.flatten()),
                          ("dropout", _nn.dropout(dropout)), ("fc", _nn.dense(cin, num_classes)))
-    heads = None
-    if aux:
-        heads = tuple(
-            _aux_head(c, _tap_shape(features, n, input_shape), num_classes)
-            for c, n in (taps["4a"], taps["4d"]))
+    if not aux:
+        return _nn.Net(features, classifier)
+    heads = tuple(_aux_head(c, _tap_shape(features, n, input_shape), num_classes)
+                  for c, n in (taps["4a"], taps["4d"]))
     return GoogLeNet(features, classifier, heads)
 
 

@@ -18,14 +18,15 @@ convolution to 16 channels, three stages of n basic blocks with 16/32/64 channel
 32x32/16x16/8x8 maps, identity shortcuts that subsample and pad the new channels with
 zeros ("option A", no parameters), global average pooling and a 10-way dense layer.
 ResNet-20 has 269,722 parameters (0.27 M in Table 6). ``shortcut="B"`` uses projections.
+
+The blocks are striate's ``BasicBlock`` and ``Bottleneck`` (``striate.layers.blocks``).
 """
 
 from __future__ import annotations
 
-import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
+from striate.layers.blocks import BasicBlock, Bottleneck
 from striate.layers.errors import ConfigError
 from striate.zoo import _nn
 from striate.zoo.registry import register
@@ -33,88 +34,21 @@ from striate.zoo.registry import register
 PAPER = "He et al., Deep residual learning for image recognition, CVPR 2016"
 
 
-class ZeroPadShortcut(nn.Module):
-    """Option A: keep every ``stride``-th position and append zero channels (no parameters).
-
-    Shape:
-        (C_in, H, W) -> (C_out, ceil(H/stride), ceil(W/stride))
-    """
-
-    def __init__(self, in_channels: int, out_channels: int, stride: int) -> None:
-        super().__init__()
-        self.extra, self.stride = out_channels - in_channels, stride
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x[:, :, ::self.stride, ::self.stride]
-        return F.pad(x, (0, 0, 0, 0, 0, self.extra))
-
-
-def _projection(cin: int, cout: int, stride: int) -> nn.Sequential:
-    return _nn.seq(("conv", _nn.conv2d(cin, cout, 1, stride=stride, bias=False)),
-                   ("bn", _nn.batch_norm2d(cout)))
-
-
-class BasicBlock(nn.Module):
-    """Two 3x3 convolutions with BN, plus the shortcut, then ReLU (Fig. 2 left)."""
-
-    expansion = 1
-
-    def __init__(self, cin: int, width: int, stride: int = 1, shortcut: str = "B",
-                 stride_on: str = "3x3") -> None:
-        super().__init__()
-        self.conv1 = _nn.conv2d(cin, width, 3, stride=stride, padding=1, bias=False)
-        self.bn1 = _nn.batch_norm2d(width)
-        self.relu1 = _nn.relu()
-        self.conv2 = _nn.conv2d(width, width, 3, padding=1, bias=False)
-        self.bn2 = _nn.batch_norm2d(width)
-        self.shortcut = _shortcut(cin, width, stride, shortcut)
-        self.relu = _nn.relu()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(x)))))
-        return self.relu(y + self.shortcut(x))
-
-
-class Bottleneck(nn.Module):
-    """1x1 reduce, 3x3, 1x1 expand (x4), each with BN, plus the shortcut, then ReLU
-    (Fig. 5 right)."""
-
-    expansion = 4
-
-    def __init__(self, cin: int, width: int, stride: int = 1, shortcut: str = "B",
-                 stride_on: str = "3x3") -> None:
-        super().__init__()
-        s1, s3 = (stride, 1) if stride_on == "1x1" else (1, stride)
-        cout = width * self.expansion
-        self.conv1 = _nn.conv2d(cin, width, 1, stride=s1, bias=False)
-        self.bn1 = _nn.batch_norm2d(width)
-        self.relu1 = _nn.relu()
-        self.conv2 = _nn.conv2d(width, width, 3, stride=s3, padding=1, bias=False)
-        self.bn2 = _nn.batch_norm2d(width)
-        self.relu2 = _nn.relu()
-        self.conv3 = _nn.conv2d(width, cout, 1, bias=False)
-        self.bn3 = _nn.batch_norm2d(cout)
-        self.shortcut = _shortcut(cin, cout, stride, shortcut)
-        self.relu = _nn.relu()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.relu1(self.bn1(self.conv1(x)))
-        y = self.bn3(self.conv3(self.relu2(self.bn2(self.conv2(y)))))
-        return self.relu(y + self.shortcut(x))
-
-
-def _shortcut(cin: int, cout: int, stride: int, kind: str) -> nn.Module:
-    if stride == 1 and cin == cout:
-        return _nn.identity()
-    return ZeroPadShortcut(cin, cout, stride) if kind == "A" else _projection(cin, cout, stride)
-
-
-def _stage(block: type, cin: int, width: int, blocks: int, stride: int, shortcut: str,
+def _stage(block: type, cin: int, width: int, blocks: int, stride: int, shortcut: str | None,
            stride_on: str) -> tuple[nn.Sequential, int]:
+    """``blocks`` residual blocks (striate ``BasicBlock``/``Bottleneck``); the first one
+    downsamples and, where the shape changes, takes the ``shortcut`` kind."""
     layers = []
     for i in range(blocks):
-        layers.append((str(i), block(cin, width, stride if i == 0 else 1, shortcut, stride_on)))
-        cin = width * block.expansion
+        step = stride if i == 0 else 1
+        cout = width * block.expansion
+        kind = shortcut if (step != 1 or cin != cout) else None
+        if block is Bottleneck:
+            layers.append((str(i), Bottleneck(cin, width, stride=step, shortcut=kind,
+                                              stride_on=stride_on)))
+        else:
+            layers.append((str(i), BasicBlock(cin, width, stride=step, shortcut=kind)))
+        cin = cout
     return _nn.seq(*layers), cin
 
 
@@ -163,7 +97,7 @@ def resnet(*, depth: int, num_classes: int = 1000,
               ("maxpool", _nn.max_pool2d(3, 2, padding=1))]
     cin = 64
     for i, (width, n) in enumerate(zip((64, 128, 256, 512), counts, strict=True)):
-        stage, cin = _stage(block, cin, width, n, 1 if i == 0 else 2, "B", stride_on)
+        stage, cin = _stage(block, cin, width, n, 1 if i == 0 else 2, "projection", stride_on)
         layers.append((f"layer{i + 1}", stage))
     return _nn.Net(_nn.seq(*layers), _head(cin, num_classes))
 
@@ -195,7 +129,8 @@ def cifar_resnet(*, depth: int, num_classes: int = 10,
               ("bn1", _nn.batch_norm2d(16)), ("relu", _nn.relu())]
     cin = 16
     for i, width in enumerate((16, 32, 64)):
-        stage, cin = _stage(BasicBlock, cin, width, n, 1 if i == 0 else 2, shortcut, "3x3")
+        kind = "zero_pad" if shortcut == "A" else "projection"
+        stage, cin = _stage(BasicBlock, cin, width, n, 1 if i == 0 else 2, kind, "3x3")
         layers.append((f"layer{i + 1}", stage))
     return _nn.Net(_nn.seq(*layers), _head(cin, num_classes))
 

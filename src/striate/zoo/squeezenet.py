@@ -1,9 +1,9 @@
 """SqueezeNet 1.0 and 1.1 (Iandola et al., "SqueezeNet: AlexNet-level accuracy with 50x
 fewer parameters and <0.5MB model size", arXiv 1602.07360, 2016).
 
-Built from fire modules: a 1x1 "squeeze" convolution to ``s`` channels, then 1x1 and 3x3
-"expand" convolutions (``e`` channels each) whose outputs are concatenated, ReLU after
-each. Layouts follow the authors' Caffe ``deploy.prototxt`` files:
+Built from fire modules (striate's ``Fire``): a 1x1 "squeeze" convolution to ``s``
+channels, then 1x1 and 3x3 "expand" convolutions (``e`` channels each) whose outputs are
+concatenated, ReLU after each. Layouts follow the authors' Caffe ``deploy.prototxt`` files:
 
 - 1.0 (Table 1): conv1 96@7x7/2, max pool, fire2–4, max pool, fire5–8, max pool, fire9;
 - 1.1: conv1 64@3x3/2 and the pools moved earlier (after conv1, fire3, fire5), 2.4x less
@@ -17,31 +17,11 @@ with no effect on parameters); striate does not.
 
 from __future__ import annotations
 
-import torch
 import torch.nn as nn
 
+from striate.layers.blocks import Fire
 from striate.zoo import _nn
 from striate.zoo.registry import register
-
-
-class Fire(nn.Module):
-    """Squeeze 1x1 to ``s``, expand 1x1 to ``e1`` and 3x3 to ``e3``, concatenated.
-
-    Shape:
-        (C, H, W) -> (e1 + e3, H, W)
-    """
-
-    def __init__(self, cin: int, s: int, e1: int, e3: int) -> None:
-        super().__init__()
-        self.squeeze, self.squeeze_relu = _nn.conv2d(cin, s, 1), _nn.relu()
-        self.expand1x1, self.expand1x1_relu = _nn.conv2d(s, e1, 1), _nn.relu()
-        self.expand3x3, self.expand3x3_relu = _nn.conv2d(s, e3, 3, padding=1), _nn.relu()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.squeeze_relu(self.squeeze(x))
-        return torch.cat([self.expand1x1_relu(self.expand1x1(x)),
-                          self.expand3x3_relu(self.expand3x3(x))], dim=1)
-
 
 FIRES = {2: (16, 64), 3: (16, 64), 4: (32, 128), 5: (32, 128), 6: (48, 192), 7: (48, 192),
          8: (64, 256), 9: (64, 256)}
