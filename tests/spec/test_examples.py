@@ -122,3 +122,15 @@ def test_googlenet_with_auxiliary_heads_has_three_outputs():
     assert shapes["i4d"] == (528, 14, 14)
     model = build(spec, device="meta")
     assert model.outputs == ("main", "aux1", "aux2")
+
+
+def test_fcn_example_crops_upsampled_scores():
+    spec = load_spec(EXAMPLES / "tiny_fcn.yaml")
+    shapes = {n.name: n.out_shape for n in spec.plan.nodes}
+    # transposed convolution: (W − 1)·S − 2P + K = (8 − 1)·2 + 4 = 18, then (16 − 1)·2 + 4 = 34
+    assert shapes["up1"] == (3, 18, 18)
+    assert shapes["up2"] == (3, 34, 34)
+    assert shapes["up1_cropped"] == (3, 16, 16)
+    assert spec.output_shape == (3, 32, 32)
+    x = torch.rand(1, 3, 32, 32)
+    assert build(spec)(x).shape == (1, 3, 32, 32)
