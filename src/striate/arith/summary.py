@@ -336,7 +336,7 @@ class _Builder:
         }
 
     def finish(self, error: StriateError | None = None) -> Summary:
-        return Summary(type(self.model).__name__, self.shapes, self.batch_size, self.rows,
+        return Summary(_model_name(self.model), self.shapes, self.batch_size, self.rows,
                        self._totals(error is not None), self.notes, self.depth,
                        str(error) if error is not None else None)
 
@@ -347,6 +347,17 @@ class _Builder:
                 self.rows_from_calls(False)
         err.partial = self.finish(err)  # type: ignore[attr-defined]
         raise err
+
+
+def _model_name(model: nn.Module) -> str:
+    """The zoo or spec name when the model has one (``vgg16 (Net)``), else its class."""
+    kind = type(model).__name__
+    zoo = getattr(model, "zoo_config", None)
+    spec = getattr(model, "spec_info", None)
+    name = (zoo or {}).get("name") if isinstance(zoo, dict) else None
+    if not name and isinstance(spec, dict):
+        name = spec.get("name")
+    return f"{name} ({kind})" if name else kind
 
 
 def _axes(dropped: tuple[int, ...]) -> str:
