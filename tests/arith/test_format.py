@@ -98,3 +98,18 @@ def test_unknown_macs_are_marked_not_zero():
     assert s.to_dict()["layers"][1]["macs"] is None
     assert list(csv.DictReader(io.StringIO(s.to_csv())))[1]["macs"] == "?"
     assert "| ? |" in s.to_markdown()
+
+
+def test_frozen_column_appears_only_with_frozen_parameters(small):
+    assert "Frozen" not in str(small)
+    model = SmallNet()
+    for p in model.features.parameters():
+        p.requires_grad_(False)
+    s = summary(model, (3, 32, 32))
+    table = _table_rows(str(s))
+    header = str(s).splitlines()[1].split()
+    assert header[4:6] == ["Params", "Frozen"]  # after "Output shape"
+    assert table["features.0"][3:5] == ["224", "224"]  # conv 3x3x3x8 + 8, all frozen
+    assert table["classifier.2"][3:5] == ["7,850", "0"]
+    assert s.totals["frozen_params"] == 224 + 16 + 1168
+    assert "| Frozen |" in s.to_markdown()

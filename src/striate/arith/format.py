@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 HEADERS = ["Layer", "Type", "Output shape", "Params", "MACs", "Activations", "RF", "Jump",
            "Pad"]
-_RIGHT = {"Params", "MACs", "Activations", "RF", "Jump", "Pad"}
+_RIGHT = {"Params", "Frozen", "MACs", "Activations", "RF", "Jump", "Pad"}
 CSV_FIELDS = ["name", "type", "depth", "is_group", "output_shape", "params",
               "trainable_params", "macs", "activations", "activation_bytes",
               "receptive_field", "effective_stride", "effective_padding", "dropped_inputs"]
@@ -56,13 +56,23 @@ def _name(row: LayerRow) -> str:
     return "  " * max(row.depth - 1, 0) + name + again + mark
 
 
-def _cells(row: LayerRow) -> list[str]:
-    return [
+def _headers(s: Summary) -> list[str]:
+    # A "Frozen" column only when some parameters are frozen (transfer learning).
+    if s.totals.get("frozen_params"):
+        return [*HEADERS[:4], "Frozen", *HEADERS[4:]]
+    return list(HEADERS)
+
+
+def _cells(row: LayerRow, frozen: bool = False) -> list[str]:
+    cells = [
         _name(row), row.type, shape_text(row.output_shape), f"{row.params:,}",
         "?" if row.macs is None else f"{row.macs:,}", f"{row.activations:,}",
         axes_text(row.receptive_field), axes_text(row.effective_stride),
         axes_text(row.effective_padding),
     ]
+    if frozen:
+        cells.insert(4, f"{row.params - row.trainable_params:,}")
+    return cells
 
 
 def totals_lines(s: Summary) -> list[str]:
@@ -99,18 +109,21 @@ def to_table(s: Summary) -> str:
     """The fixed-width terminal table, totals and notes."""
     title = (f"{s.model} - input {shape_text(s.input_shapes)}, batch size {s.batch_size}"
              + (f", depth {s.depth}" if s.depth is not None else ""))
-    rows = [["(input)", "", shape_text(s.input_shapes), "", "",
-             f"{s.totals['input_activations']:,}", "1", "1", "0"]]
-    rows += [_cells(r) for r in s.layers]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(HEADERS)]
+    headers = _headers(s)
+    frozen = len(headers) > len(HEADERS)
+    first = ["(input)", "", shape_text(s.input_shapes), "", "",
+             f"{s.totals['input_activations']:,}", "1", "1", "0"]
+    rows = [[*first[:4], "", *first[4:]] if frozen else first]
+    rows += [_cells(r, frozen) for r in s.layers]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
 
     def line(cells: list[str]) -> str:
         out = [c.rjust(w) if h in _RIGHT else c.ljust(w)
-               for c, w, h in zip(cells, widths, HEADERS, strict=True)]
+               for c, w, h in zip(cells, widths, headers, strict=True)]
         return "  ".join(out).rstrip()
 
-    rule = "-" * len(line(HEADERS))
-    body = [title, line(HEADERS), rule, *(line(r) for r in rows), rule]
+    rule = "-" * len(line(headers))
+    body = [title, line(headers), rule, *(line(r) for r in rows), rule]
     return "\n".join(body + totals_lines(s) + _footer(s)) + "\n"
 
 
@@ -148,12 +161,13 @@ def to_markdown(s: Summary) -> str:
     def esc(text: str) -> str:
         return text.replace("|", "\\|").replace("*", "\\*")
 
+    headers = _headers(s)
     lines = [f"**{s.model}**, input {shape_text(s.input_shapes)}, batch size {s.batch_size}",
              "",
-             "| " + " | ".join(HEADERS) + " |",
-             "|" + "|".join("---:" if h in _RIGHT else "---" for h in HEADERS) + "|"]
+             "| " + " | ".join(headers) + " |",
+             "|" + "|".join("---:" if h in _RIGHT else "---" for h in headers) + "|"]
     for row in s.layers:
-        cells = _cells(row)
+        cells = _cells(row, len(headers) > len(HEADERS))
         cells[0] = cells[0].strip()
         lines.append("| " + " | ".join(esc(c) for c in cells) + " |")
     lines.append("")
