@@ -38,6 +38,9 @@ def test_batched_equals_one_at_a_time(small_cnn):
     np.testing.assert_allclose(a.true_prob, b.true_prob, atol=1e-6)
     np.testing.assert_allclose(a.feature, b.feature, rtol=1e-5)
     assert a.layer == "3"
+    # the strongest map of the last convolution, projected to pixel space (figure 7 c)
+    assert a.projection.shape == (1, 16, 16)
+    assert np.abs(a.projection).sum() > 0
 
 
 def test_occlusion_errors_and_png(region_model, small_cnn, tmp_path):
@@ -48,6 +51,12 @@ def test_occlusion_errors_and_png(region_model, small_cnn, tmp_path):
         occlusion(region_model, image, label=5)
     with pytest.raises(ShapeError, match="takes 1 input channel"):
         occlusion(small_cnn, torch.rand(3, 16, 16))
+    tanh = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Tanh(), torch.nn.Conv2d(2, 2, 3),
+                               torch.nn.Flatten(), torch.nn.LazyLinear(2))
+    tanh(torch.zeros(1, 1, 16, 16))
+    res = occlusion(tanh.eval(), torch.rand(1, 16, 16), size=4, stride=4)
+    assert res.projection is None
+    assert "cannot go back through 1 (Tanh)" in res.note
     res = occlusion(region_model, image, label=1, size=8, stride=8)
     path = save_occlusion(res, tmp_path / "occ.png", classes=["zero", "one"])
     assert path.stat().st_size > 1000

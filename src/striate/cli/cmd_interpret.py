@@ -65,7 +65,7 @@ def _options(name: str, sub: argparse.ArgumentParser) -> None:
     if name == "filters":
         sub.add_argument("--per-channel", action="store_true",
                          help="one image per kernel and input channel")
-    if name in ("deconvnet", "top-patches"):
+    if name in ("deconvnet", "top-patches", "occlusion"):
         sub.add_argument("--smooth", choices=("error", "derivative"), default="error",
                          help="through tanh/sigmoid: refuse (default) or by the derivative")
     if name == "deconvnet":
@@ -237,12 +237,15 @@ def run(args: argparse.Namespace) -> int:
         x, label, _ = _sample(args, loaded)
         label = args.label if args.label is not None else label
         res = I.occlusion(model, x, label=label, size=args.size, stride=args.stride,
-                          layer=layer, batch_size=args.batch_size, preprocess=prep)
+                          layer=layer, batch_size=args.batch_size, smooth=args.smooth,
+                          preprocess=prep)
         path = I.save_occlusion(res, _out(args, loaded, "occlusion"), classes=loaded.classes,
                                 force=args.force)
         low = float(res.pred_prob.min())
         print(f"predicted {res.predicted} (p = {res.base['pred_prob']:.3f}; lowest with the "
               f"square: {low:.3f}), {res.pred_prob.size} positions -> {path}")
+        if res.note:
+            print(f"no DeconvNet projection of the map: {res.note}")
     elif m == "saliency":
         x, _, _ = _sample(args, loaded)
         res = I.saliency(model, x, method=args.method, target=args.target, layer=layer,

@@ -71,7 +71,8 @@ def demo_figures(model: nn.Module, dataset: Any, out_dir: str | os.PathLike[str]
         h = prep.display(image[None]).shape[-1]
         size = max(2, h // 6)
         res = occlusion(model, image, label=None if y is None else int(y[0]), size=size,
-                        stride=max(1, size // 3), preprocess=prep, batch_size=batch_size)
+                        stride=max(1, size // 3), preprocess=prep, batch_size=batch_size,
+                        smooth="derivative")
         return save_occlusion(res, out / "occlusion.png", classes=classes, force=force)
 
     attempt("Occlusion sensitivity", draw_occlusion)

@@ -42,6 +42,8 @@ class OcclusionMaps:
         feature: ``(rows, cols)`` total activation of the strongest map of ``layer``.
         label, predicted, channel, layer: what the maps follow.
         base: the three values on the intact image.
+        projection: ``(C, H, W)`` the DeconvNet projection of the strongest map on the intact
+            image (the paper's figure 7 c), or None (not asked, or not invertible: ``note``).
     """
 
     image: np.ndarray
@@ -56,6 +58,8 @@ class OcclusionMaps:
     channel: int | None
     layer: str | None
     base: dict[str, float]
+    projection: np.ndarray | None = None
+    note: str = ""
 
     def pixel_map(self, values: np.ndarray) -> np.ndarray:
         """A per-pixel map: each pixel gets the mean of the values of the squares covering
@@ -79,8 +83,9 @@ def _starts(n: int, size: int, stride: int) -> list[int]:
 
 def occlusion(model: nn.Module, image: Tensorish, *, label: int | None = None, size: int = 8,
               stride: int = 4, fill: float | list[float] | None = None,
-              layer: str | None = None, batch_size: int = 64, preprocess: Any = None,
-              normalization: Any = None) -> OcclusionMaps:
+              layer: str | None = None, batch_size: int = 64, project: bool = True,
+              smooth: str = "error", preprocess: Any = None, normalization: Any = None,
+              ) -> OcclusionMaps:
     """Occlusion maps of one image ``(C, H, W)`` for a classifier.
 
     Args:
@@ -89,6 +94,9 @@ def occlusion(model: nn.Module, image: Tensorish, *, label: int | None = None, s
         fill: the square's value on the display scale (default: the data mean when the
             normalisation is known, else 0.5 grey).
         layer: whose strongest map to follow (default: the last convolution).
+        project: also project that map to pixel space with a DeconvNet (``smooth`` as in
+            :func:`~striate.interpret.deconvnet`); a network it cannot invert leaves
+            ``projection`` None and says why in ``note``.
 
     Shape:
         maps: ``(rows, cols)`` with rows = len(range(0, H − size + 1, stride)) (+1 if the
@@ -159,7 +167,18 @@ def occlusion(model: nn.Module, image: Tensorish, *, label: int | None = None, s
         base["true_prob"] = float(probs0[0, int(label)])
     if feat0 is not None:
         base["feature"] = float(feat0[0, channel])
+    projection, note = None, ""
+    if project and layer is not None:
+        from striate.interpret.deconvnet import deconvnet
+        from striate.layers.errors import StriateError
+
+        try:
+            projection = deconvnet(model, disp, layer, channel=channel, keep="map",
+                                   smooth=smooth, preprocess=prep).images[0]
+        except StriateError as err:
+            note = str(err)
     return OcclusionMaps(
+        projection=projection, note=note,
         image=disp.cpu().numpy(), positions=positions, size=size, stride=stride,
         true_prob=torch.cat(true_p).reshape(shape).numpy() if true_p else None,
         pred_prob=torch.cat(pred_p).reshape(shape).numpy(),
@@ -184,12 +203,19 @@ def save_occlusion(result: OcclusionMaps, path: str | os.PathLike[str], *,
         panels.append((result.true_prob, f"p(true = {name(result.label)})", "RdBu"))
     panels.append((result.pred_prob, f"p(predicted = {name(result.predicted)})", "RdBu"))
     panels = [p for p in panels if p[0] is not None]
-    fig, axes = plt.subplots(1, len(panels) + 1, figsize=(3.0 * (len(panels) + 1), 3.3),
-                             squeeze=False)
+    extra = 1 if result.projection is not None else 0
+    fig, axes = plt.subplots(1, len(panels) + 1 + extra,
+                             figsize=(3.0 * (len(panels) + 1 + extra), 3.3), squeeze=False)
+    if extra:
+        from striate.interpret._common import normalise01
+
+        proj, pcmap = as_image(normalise01(result.projection), normalise=False)
+        axes[0, -1].imshow(proj, cmap=pcmap, vmin=0, vmax=1)
+        axes[0, -1].set_title(f"map {result.channel} projected (DeconvNet)", fontsize=8)
     img, cmap = as_image(result.image, normalise=False)
     axes[0, 0].imshow(img, cmap=cmap, vmin=0, vmax=1)
     axes[0, 0].set_title(f"input (square {result.size}, step {result.stride})", fontsize=8)
-    for ax, (vals, title, cm) in zip(axes[0, 1:], panels, strict=True):
+    for ax, (vals, title, cm) in zip(axes[0, 1:1 + len(panels)], panels, strict=True):
         pix = result.pixel_map(vals)
         kw = {"vmin": 0.0, "vmax": 1.0} if "p(" in title else {}
         im = ax.imshow(pix, cmap=cm, interpolation="nearest", **kw)
