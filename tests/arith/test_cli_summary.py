@@ -98,11 +98,14 @@ def test_strict_flag(capsys):
                     "= 14.50 does not fit; use stride=1")
 
 
-def test_unknown_target_and_bad_depth(capsys):
+def test_unknown_target_and_bad_depth(capsys, tmp_path):
     line, _ = _error(capsys, ["summary", "vgg61"])
     assert "vgg16" in line
     line, _ = _error(capsys, ["summary", "lenet5", "--depth", "-1"])
     assert "--depth -1" in line
+    line, _ = _error(capsys, ["summary", str(tmp_path)])
+    assert line.endswith("is a folder but not a model folder (no meta.json); give a model "
+                         "folder written by striate.save, a spec file or a zoo name")
 
 
 MERGE_SPEC = """\

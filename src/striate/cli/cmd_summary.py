@@ -48,6 +48,11 @@ def _model(target: str, shape: tuple[int, ...] | None):
     if os.path.isdir(target):
         from striate.spec.modelfile import load
 
+        if not os.path.exists(os.path.join(target, "meta.json")):
+            raise ConfigError(f"{target} is a folder but not a model folder (no meta.json); "
+                              "give a model folder written by striate.save, a spec file or "
+                              "a zoo name")
+
         model = load(target, device="meta")
         meta = getattr(model, "striate_meta", None) or {}
         shape = getattr(model, "default_input_shape", None) or meta.get("input_shape")
