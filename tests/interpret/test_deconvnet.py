@@ -44,6 +44,7 @@ def test_through_relu_and_switches_matches_hand_written_deconvnet(small_cnn):
     x = torch.randn(2, 1, 16, 16)
     conv1, conv2 = small_cnn[0], small_cnn[3]
     rec = deconvnet(small_cnn, x, "4", channel=2, unit=[(1, 2), (4, 0)])
+    assert rec.field.size == (8, 8)  # the box drawn around each unit
     # by hand: forward recording the switches, then unpool / rectify / transposed filters
     with torch.no_grad():
         a1 = F.relu(conv1(x))

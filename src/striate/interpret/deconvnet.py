@@ -43,6 +43,7 @@ class Reconstruction:
         channels: ``(N,)`` the kept channel of each sample.
         units: ``(N, ndim)`` the kept unit's position in the feature map (-1 for a whole map).
         activations: ``(N,)`` the kept unit's activation (the map's maximum for a whole map).
+        field: the layer's receptive field (drawn as a box around each kept unit), or None.
     """
 
     layer: str
@@ -51,6 +52,7 @@ class Reconstruction:
     channels: np.ndarray
     units: np.ndarray
     activations: np.ndarray
+    field: Any = None
 
 
 SMOOTH = ("error", "derivative")
@@ -119,9 +121,18 @@ def deconvnet(model: nn.Module, x: Tensorish, layer: str, *, channel: int | Sequ
             act = found[layer]
             signal, chans, units, values = _keep(act.detach(), channel, unit, keep, layer)
             (grad,) = torch.autograd.grad(act, inp, signal)
+    field = None
+    if keep == "unit" and units.shape[1] in (1, 2):
+        from striate.interpret.receptive import receptive_field
+        from striate.layers.errors import StriateError
+
+        try:
+            field = receptive_field(model, tuple(disp.shape[1:]), layer)
+        except StriateError:
+            field = None  # only the box is lost
     return Reconstruction(layer=layer, images=grad.float().cpu().numpy(),
                           inputs=disp.cpu().numpy(), channels=chans, units=units,
-                          activations=values)
+                          activations=values, field=field)
 
 
 def _input_dims(model: nn.Module, raw: torch.Tensor) -> int:
@@ -200,5 +211,13 @@ def save_deconvnet(result: Reconstruction, path: str | os.PathLike[str], *,
         where = "" if result.units[i][0] < 0 else f" at {tuple(int(v) for v in result.units[i])}"
         titles += ["input", f"ch {result.channels[i]}{where}"]
     draw_grid(axes, images, titles=titles)
+    if result.field is not None and len(result.field.size) == 2:
+        from matplotlib.patches import Rectangle
+
+        for i in range(n):
+            (r0, r1), (c0, c1) = result.field.full_box(result.units[i])
+            for ax in axes[i]:
+                ax.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), c1 - c0, r1 - r0, fill=False,
+                                       edgecolor="tab:red", lw=1))
     fig.suptitle(f"DeconvNet: {result.layer}", fontsize=9)
     return save_figure(fig, path, force=force)
