@@ -143,3 +143,22 @@ def test_traced_merges_get_names_and_from():
                                      strict=True)))
     x = torch.rand(2, 1, 8, 8)
     torch.testing.assert_close(rebuilt(x), model(x))
+
+
+# keras_mnist.yaml spells out Keras's strides=(1, 1) and pool strides=(2, 2), both defaults
+CANONICAL = [p for p in sorted((ROOT / "examples").glob("*.yaml")) if p.name != "keras_mnist.yaml"]
+
+
+@pytest.mark.parametrize("path", CANONICAL, ids=lambda p: p.name)
+def test_spec_to_model_to_spec_is_the_identity(path):
+    spec = load_spec(path)
+    assert to_spec(build(spec, device="meta")).to_dict() == spec.to_dict()
+
+
+def test_defaults_written_out_are_dropped_once():
+    spec = load_spec(ROOT / "examples" / "keras_mnist.yaml")
+    again = to_spec(build(spec, device="meta")).to_dict()
+    assert again["layers"][0] == {"conv": {"out": 32, "kernel": 5, "padding": "valid",
+                                           "act": "relu"}}
+    assert again["layers"][1] == {"pool": {"kind": "max", "kernel": 2}}
+    assert again["layers"][2:] == spec.to_dict()["layers"][2:]

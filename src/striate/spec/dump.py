@@ -62,7 +62,8 @@ def entry_for(module: nn.Module, where: str) -> LayerEntry:
     options: dict[str, Any] = {}
     config = module.config()
     for key, value in config.items():
-        if key in INFERRED or _is_default(value, params.get(key)):
+        # a dropout rate stays even at its default: ``dropout: 0.5`` reads better
+        if key in INFERRED or (key != "p" and _is_default(value, params.get(key))):
             continue
         if key == "stride" and "stride" in params and params["stride"].default is None and (
                 _compact(key, value) == _compact(key, config.get("kernel_size"))):
@@ -109,6 +110,12 @@ def to_spec(model: nn.Module, input_shape: tuple[int, ...] | None = None, *,
 
         entries, outputs = traced_entries(model)
         info = {}
+    for entry in entries:
+        bare = entry.name is None and entry.inputs is None and entry.repeat == 1 and (
+            entry.act is None)
+        if bare and entry.type in ("dense", "dropout") and list(entry.options) in (
+                ["out"], ["p"]):
+            entry.options = {"__value__": next(iter(entry.options.values()))}  # ``dense: 10``
     spec = Spec(tuple(int(s) for s in shape), entries, name=name or info.get("name"),
                 description=info.get("description"), outputs=outputs)
     # a spec is only handed out checked, with its inferred plan
