@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from striate.interpret import feature_maps, filters, save_feature_maps, save_filters
+from striate.interpret import feature_maps, filters, saliency, save_feature_maps, save_filters
 from striate.layers.errors import ConfigError, ShapeError
 
 
@@ -50,9 +50,12 @@ def test_uint8_inputs_padded_and_normalised_like_the_run(small_cnn):
     with torch.no_grad():
         want = small_cnn[0]((torch.from_numpy(expected) - 0.5) / 0.25)[0].numpy()
     np.testing.assert_allclose(maps["0"], want, atol=1e-6)
-    with pytest.raises(ShapeError,
-                       match=r"expects inputs of shape \(1, 16, 16\), got \(1, 20, 20\)"):
-        feature_maps(small_cnn, np.zeros((1, 20, 20), np.uint8))
+    # a larger input reaches the convolutions; the dense layer cannot take it
+    assert feature_maps(small_cnn, np.zeros((1, 20, 20), np.uint8), ["3"])["3"].shape == \
+        (6, 8, 8)
+    with pytest.raises(ShapeError, match=r"cannot take inputs of shape \(1, 20, 20\) "
+                       r"\(mat1 and mat2 .*\); resize, crop or pad the input to \(1, 16, 16\)"):
+        saliency(small_cnn, np.zeros((1, 20, 20), np.uint8))
 
 
 def test_unknown_layer_lists_valid_ones(small_cnn):

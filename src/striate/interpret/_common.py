@@ -85,10 +85,10 @@ def expected_input_shape(model: nn.Module) -> tuple[int, ...] | None:
 
 
 def check_input(model: nn.Module, shape: Sequence[int], *, where: str = "input") -> None:
-    """Check a per-sample input shape against what the model declares or its first layer.
+    """Check a per-sample input shape's channels and number of axes against the model.
 
     Raises:
-        ShapeError: an image with the wrong number of channels or the wrong size.
+        ShapeError: an input with the wrong number of channels or axes.
     """
     shape = tuple(int(v) for v in shape)
     expected = expected_input_shape(model)
@@ -100,11 +100,11 @@ def check_input(model: nn.Module, shape: Sequence[int], *, where: str = "input")
         raise ShapeError(f"{name} ({type(conv).__name__}) takes {conv.in_channels} input "
                          f"channel(s), the input has {shape[0]} (shape {shape}); convert the "
                          f"input to {conv.in_channels} channel(s)").at(where)
-    if expected is not None and tuple(expected) != shape:
-        raise ShapeError(f"the model expects inputs of shape {expected}, got {shape}; "
-                         "resize, crop or pad the input to "
-                         f"{'x'.join(str(v) for v in expected[1:])} with {expected[0]} "
-                         "channel(s)").at(where)
+    if expected is not None and len(expected) != len(shape):
+        raise ShapeError(f"the model expects inputs of shape {expected}, got {shape}"
+                         ).at(where)
+    # another spatial size is allowed (fully convolutional and adaptive-pooling networks take
+    # any); a network that cannot take it fails in run_model with the size it was built for
     if conv is not None and len(shape) - 1 != conv.weight.dim() - 2:
         raise ShapeError(f"{name} ({type(conv).__name__}) takes {conv.weight.dim() - 2}-D "
                          f"inputs, got shape {shape}").at(where)
@@ -117,8 +117,11 @@ def run_model(model: nn.Module, x: torch.Tensor) -> Any:
     except RuntimeError as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         if any(w in first for w in ("size", "shape", "channels", "dimension", "mat1")):
-            raise ShapeError(f"the model cannot take inputs of shape {tuple(x.shape[1:])}: "
-                             f"{first}; check the input's size and channels").at("input") from err
+            expected = expected_input_shape(model)
+            fix = (f"resize, crop or pad the input to {expected}" if expected else
+                   "check the input's size and channels")
+            raise ShapeError(f"the model cannot take inputs of shape {tuple(x.shape[1:])} "
+                             f"({first}); {fix}").at("input") from err
         raise
 
 

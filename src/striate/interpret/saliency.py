@@ -25,6 +25,7 @@ from striate.interpret._common import (
     last_spatial_layer,
     make_preprocess,
     model_device,
+    run_model,
 )
 from striate.interpret._rules import backward_rule, evaluating
 from striate.layers.errors import ConfigError, ShapeError
@@ -126,7 +127,7 @@ def saliency(model: nn.Module, x: Tensorish, *, method: str = "gradient",
                             cam[0, 0].cpu().numpy(), target, layer, region)
         inp.requires_grad_(True)
         with backward_rule(model, "guided" if method == "guided" else "gradient"):
-            out = model(inp)
+            out = run_model(model, inp)
             obj, target, region = _objective(out, target, mask)
             (grad,) = torch.autograd.grad(obj, inp)
     g = grad[0].cpu().numpy()
