@@ -114,3 +114,11 @@ def test_show_errors_exit_2_in_one_line(capsys, argv, message):
 def test_parse_options_reads_yaml_scalars():
     assert parse_options(["alpha=0.5", "aux=true", "layout=two_tower", "n=3"]) == {
         "alpha": 0.5, "aux": True, "layout": "two_tower", "n": 3}
+
+
+def test_show_googlenet_with_aux_heads_summarises_inference(capsys):
+    assert main(["zoo", "show", "googlenet", "--option", "aux=true", "--format", "json",
+                 "--depth", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["params"] == out["summary"]["totals"]["params"] == 13_378_280
+    assert out["macs"] == out["summary"]["totals"]["macs"]  # the main path only

@@ -192,6 +192,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     shape = tuple(model.default_input_shape)
     params, macs = count(model, shape)
     kind, text = spec_text(args.name, model, shape)
+    model.eval()  # inference: GoogLeNet's auxiliary heads only run in training mode
     result = summary(model, shape, depth=args.depth)
     if args.format == "json":
         out = {"name": info.name, "family": info.family, "year": info.year,
