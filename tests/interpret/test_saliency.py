@@ -77,3 +77,17 @@ def test_saliency_errors(small_cnn):
         saliency(Segmenter(), x[:, :8, :8], target=0, mask=np.ones((4, 4), bool))
     with pytest.raises(ConfigError, match="Grad-CAM needs a layer with spatial maps"):
         saliency(small_cnn, x, method="gradcam", layer="7")
+
+
+def test_gradcam_for_a_region_of_a_segmentation_output():
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 3, 1)).eval()
+    mask = np.zeros((8, 8), bool)
+    mask[:3, :3] = True
+    res = saliency(model, torch.rand(1, 8, 8), method="gradcam", target=1, mask=mask)
+    assert res.layer == "2"  # the last layer with spatial maps: the per-pixel logits
+    assert res.map.shape == (8, 8)
+    assert res.map.min() >= 0
+    np.testing.assert_array_equal(res.mask, mask)
+    res = saliency(model, torch.rand(1, 8, 8), method="gradcam", target=1, mask=mask, layer="1")
+    assert res.layer == "1"
