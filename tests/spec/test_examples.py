@@ -84,12 +84,18 @@ def test_segnet_example_passes_switches_to_unpooling():
 
 
 def test_example_summaries():
-    summary_mod = pytest.importorskip("striate.arith.summary")
-    for name, (_, published, _) in CASES.items():
-        model = build(EXAMPLES / name)
-        table = summary_mod.summary(model, load_spec(EXAMPLES / name).input_shape)
+    from striate.arith.summary import summary
+
+    for name, (_, published, out_shape) in CASES.items():
+        spec = load_spec(EXAMPLES / name)
+        table = summary(build(spec, device="meta"), spec.input_shape)
         assert table.totals["params"] == published
-        assert str(table)
+        assert table.layers[-1].output_shape == [out_shape]
+        # the per-layer rows (one output shape per call) agree with the inferred shapes
+        inferred = {n.name: n.out_shape for n in spec.plan.nodes}
+        rows = {r.name: r.output_shape[0] for r in table.layers if r.name in inferred}
+        assert rows == {k: inferred[k] for k in rows}
+        assert len(rows) == len(inferred)
 
 
 def test_lazy_top_level_exports():
