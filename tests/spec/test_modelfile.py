@@ -100,6 +100,9 @@ def test_oversized_or_foreign_files_are_refused(tmp_path, model):
     (path / "meta.json").write_text(json.dumps({"format": "pickle"}))
     with pytest.raises(ModelFileError, match="not a striate model"):
         load(path)
+    (path / "meta.json").write_text("[" * 500_000 + "]" * 500_000)
+    with pytest.raises(ModelFileError, match="not valid JSON"):
+        load(path)
     (path / "meta.json").write_text("x" * 2_000_000)
     with pytest.raises(ModelFileError, match="the limit is"):
         load(path)

@@ -233,8 +233,9 @@ def _read_json(path: Path, limit: int) -> Any:
         raise ModelFileError(f"{path} is {size:,} bytes; the limit is {limit:,}")
     try:
         return json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as err:
-        raise ModelFileError(f"{path} is not valid JSON: {err}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
+        raise ModelFileError(f"{path} is not valid JSON: {' '.join(str(err).split())[:200]}"
+                             ) from None
 
 
 def _check_meta(meta: Any, where: Path) -> dict[str, Any]:
