@@ -67,7 +67,7 @@ def _is_model_folder(path: Path) -> bool:
     try:
         return meta.stat().st_size < MAX_META_BYTES and json.loads(
             meta.read_text()).get("format") == FORMAT
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         return False
 
 
