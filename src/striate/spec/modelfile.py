@@ -314,6 +314,11 @@ def load(path: str | os.PathLike[str], *, device: str | torch.device | None = No
             raise
         except Exception:  # a zoo builder that cannot run on meta: size-check the real one
             skeleton = None
+    from striate.spec.build import MAX_PARAMS
+
+    if skeleton is not None and sum(p.numel() for p in skeleton.parameters()) > MAX_PARAMS:
+        raise ModelFileError(f"{folder}: the architecture has more than {MAX_PARAMS:,} "
+                             "parameters; refusing to allocate it")
     weights = folder / "weights.safetensors"
     expected = _state_bytes(skeleton) if skeleton is not None else None
     size = weights.stat().st_size
