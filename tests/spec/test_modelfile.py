@@ -69,7 +69,7 @@ def test_zoo_models_are_saved_by_name(tmp_path):
     x = torch.rand(2, *model.default_input_shape)
     model.eval()
     torch.testing.assert_close(loaded(x), model(x), rtol=0, atol=0)
-    arch["options"]["num_classes"] = 2_000_000_000  # 168·2e9 weights: refused on meta first
+    arch["options"]["num_classes"] = 2_000_000_000  # 84·2e9 weights: refused on meta first
     (path / "architecture.json").write_text(json.dumps(arch))
     with pytest.raises(ModelFileError, match="refusing to allocate"):
         load(path)
