@@ -264,8 +264,12 @@ def _build_checked(entry: _Entry, classes: int, shape: tuple[int, ...], full: di
             raise
         chosen = {k: v for k, v in full.items() if v != entry.info.options.get(k)}
         given = ", ".join(f"{k}={v!r}" for k, v in chosen.items())
-        raise type(err)(f"{name}: {err}" + (f" (options given: {given})" if given else "")
-                        ) from None
+        message = f"{name}: {err}" + (f" (options given: {given})" if given else "")
+        try:
+            error = type(err)(message)
+        except TypeError:  # an error class with its own constructor
+            error = ConfigError(message)
+        raise error from None
 
 
 def _smallest_input(entry: _Entry, classes: int, shape: tuple[int, ...],
