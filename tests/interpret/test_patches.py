@@ -91,3 +91,15 @@ def test_fewer_samples_than_k_and_errors(tmp_path):
         top_patches(model, x, "1", k=0)
     with pytest.raises(ConfigError, match="batch_size must be a positive integer"):
         top_patches(model, x, "1", batch_size=0)
+
+
+def test_a_dense_layer_gives_its_top_images_whole(small_cnn, tmp_path):
+    x = torch.rand(20, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    res = top_patches(small_cnn, x, "9", k=3)
+    with torch.no_grad():
+        logits = small_cnn(x)
+    for ch in res.channels:
+        assert ch.indices.tolist() == logits[:, ch.channel].topk(3).indices.tolist()
+        assert all(p.shape == (1, 16, 16) for p in ch.patches)
+        assert len(ch.reconstructions) == 3
+    save_top_patches(res, tmp_path / "dense.png")

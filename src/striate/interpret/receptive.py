@@ -28,7 +28,10 @@ class Field:
     padding: tuple[int, ...]
 
     def box(self, unit: Sequence[int], bounds: Sequence[int]) -> tuple[slice, ...]:
-        """The input slices seen by ``unit``, clipped to ``bounds`` (the input's size)."""
+        """The input slices seen by ``unit``, clipped to ``bounds`` (the input's size).
+
+        A unit without position (a dense layer's feature, ``()``) sees its whole field."""
+        unit = tuple(unit) or (0,) * len(self.size)
         out = []
         for u, size, stride, pad, n in zip(unit, self.size, self.stride, self.padding, bounds,
                                            strict=True):
@@ -38,6 +41,7 @@ class Field:
 
     def full_box(self, unit: Sequence[int]) -> tuple[tuple[int, int], ...]:
         """``(start, stop)`` per axis before clipping (may run past the borders)."""
+        unit = tuple(unit) or (0,) * len(self.size)
         return tuple((u * st - p, u * st - p + s) for u, s, st, p in
                      zip(unit, self.size, self.stride, self.padding, strict=True))
 
