@@ -103,3 +103,15 @@ def test_mutation_map_of_a_sequence(tmp_path, capsys):
 def test_missing_run_folder(tmp_path, capsys):
     assert main(["interpret", "filters", str(tmp_path / "nope")]) == 2
     assert "no such run or model folder" in _error(capsys)
+
+
+def test_top_patches_from_the_data_set_the_model_names(lenet_folder, tmp_path, capsys):
+    # the data set comes from the model's metadata ("mnist-bundled"), its test split
+    out = tmp_path / "t.png"
+    assert main(["interpret", "top-patches", str(lenet_folder), "--layer", "features.conv1",
+                 "--limit", "64", "--k", "4", "--out", str(out)]) == 0
+    assert "features.conv1: receptive field (5, 5), 6 channels, top-4" in capsys.readouterr().out
+    assert out.stat().st_size > 1000
+    assert main(["interpret", "top-patches", str(lenet_folder), "--layer", "features.conv1",
+                 "--channels", "9"]) == 2
+    assert "features.conv1 has 6 channels (0…5), got [9]" in _error(capsys)
