@@ -274,7 +274,12 @@ def _traced(model: nn.Module, shapes: list[Shape], analysis: _Analysis,
         if not inputs:
             return
         if node.op == "output":
-            by_name[""] = analysis.merge([states[i] for i in inputs], "output")
+            # Several outputs (auxiliary heads) are separate results, not a merge: the
+            # model's own row describes the first, its main output.
+            if len(inputs) > 1:
+                analysis.note("receptive field of the model: several outputs; the first "
+                              "(main) one is shown")
+            by_name[""] = states[inputs[0]]
             return
         state = analysis.merge([states[i] for i in inputs], where(node))
         module = None
