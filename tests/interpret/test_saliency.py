@@ -91,3 +91,15 @@ def test_gradcam_for_a_region_of_a_segmentation_output():
     np.testing.assert_array_equal(res.mask, mask)
     res = saliency(model, torch.rand(1, 8, 8), method="gradcam", target=1, mask=mask, layer="1")
     assert res.layer == "1"
+
+
+def test_sequence_saliency_draws_a_track(tmp_path):
+    model = nn.Sequential(nn.Conv1d(4, 2, 5), nn.ReLU(), nn.AdaptiveMaxPool1d(1),
+                          nn.Flatten(), nn.Linear(2, 2)).eval()
+    seq = torch.zeros(4, 30)
+    seq[torch.randint(0, 4, (30,), generator=torch.Generator().manual_seed(0)),
+        torch.arange(30)] = 1
+    for method in ("gradient", "gradcam"):
+        res = saliency(model, seq, method=method, target=0)
+        assert res.map.shape == (30,)
+        assert save_saliency(res, tmp_path / f"{method}.png").stat().st_size > 1000

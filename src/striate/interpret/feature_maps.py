@@ -65,7 +65,9 @@ def save_feature_maps(maps: dict[str, np.ndarray], path: str | os.PathLike[str],
         blocks.append((name, a, n, grid_side(n)))
     cols = max(c for *_, (_, c) in blocks)
     rows = sum(r for *_, (r, _) in blocks)
-    fig = plt.figure(figsize=(min(cols, 16) * 0.8 + 0.5, rows * 0.8 + 0.6 * len(blocks)))
+    wide = any(a.ndim == 2 for _, a, *_ in blocks)  # (C, L) maps want width
+    fig = plt.figure(figsize=(max(min(cols, 16) * 0.8 + 0.5, 7.0 if wide else 0.0),
+                              rows * (1.4 if wide else 0.8) + 0.6 * len(blocks)))
     sub = fig.subfigures(len(blocks), 1, squeeze=False,
                          height_ratios=[r + 0.6 for *_, (r, _) in blocks])
     for (name, a, n, (r, c)), sf in zip(blocks, sub[:, 0], strict=True):

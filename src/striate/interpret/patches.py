@@ -198,7 +198,8 @@ def save_top_patches(result: TopPatches, path: str | os.PathLike[str], *,
     plt = pyplot()
     chans = result.channels
     k = max((len(c.indices) for c in chans), default=1)
-    side = max(1, int(np.ceil(np.sqrt(k))))
+    # images in a square (3x3 for k = 9); sequence windows stacked one above the other
+    side = 1 if len(result.field.size) == 1 else max(1, int(np.ceil(np.sqrt(k))))
     with_rec = any(c.reconstructions for c in chans)
     blocks = []
     for ch in chans:

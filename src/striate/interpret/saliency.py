@@ -144,6 +144,16 @@ def save_saliency(result: Saliency, path: str | os.PathLike[str], *,
     plt = pyplot()
     name = classes[result.target] if classes and result.target < len(classes) \
         else str(result.target)
+    if result.image.ndim == 2:  # a sequence (C, L): the input above, the map below
+        fig, axes = plt.subplots(2, 1, figsize=(max(5.0, 0.1 * result.image.shape[1]), 3.0),
+                                 sharex=True, squeeze=False)
+        axes[0, 0].imshow(result.image, aspect="auto", cmap="gray_r", interpolation="nearest")
+        axes[0, 0].set_title(f"{result.method}: class {name}"
+                             + (f" ({result.layer})" if result.layer else ""), fontsize=8)
+        axes[1, 0].bar(np.arange(result.map.size), result.map, width=1.0, color="tab:red")
+        axes[1, 0].set_xlim(-0.5, result.map.size - 0.5)
+        axes[0, 0].set_yticks(range(result.image.shape[0]))
+        return save_figure(fig, path, force=force)
     fig, axes = plt.subplots(1, 3, figsize=(8.0, 3.0), squeeze=False)
     img, cmap = as_image(result.image, normalise=False)
     heat = normalise01(result.map)
