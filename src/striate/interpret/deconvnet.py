@@ -77,7 +77,7 @@ def check_invertible(model: nn.Module, x: torch.Tensor, layer: str) -> None:
 def deconvnet(model: nn.Module, x: Tensorish, layer: str, *, channel: int | Sequence[int] |
               None = None, unit: Sequence[int] | Sequence[Sequence[int]] | None = None,
               keep: str = "unit", smooth: str = "error", preprocess: Any = None,
-              normalization: Any = None) -> Reconstruction:
+              normalization: Any = None, with_field: bool = True) -> Reconstruction:
     """Project units of ``layer`` back to the input with a DeconvNet.
 
     Args:
@@ -91,6 +91,7 @@ def deconvnet(model: nn.Module, x: Tensorish, layer: str, *, channel: int | Sequ
             the paper's DeconvNet has no rule for: ``"error"`` (default) refuses,
             ``"derivative"`` multiplies the signal by its local derivative (a departure
             from the paper, for tanh networks such as LeNet-5).
+        with_field: also compute the layer's receptive field (to draw the unit's box).
 
     Shape:
         images: same as the (padded) input batch, ``(N, C, *spatial)``
@@ -122,7 +123,7 @@ def deconvnet(model: nn.Module, x: Tensorish, layer: str, *, channel: int | Sequ
             signal, chans, units, values = _keep(act.detach(), channel, unit, keep, layer)
             (grad,) = torch.autograd.grad(act, inp, signal)
     field = None
-    if keep == "unit" and units.shape[1] in (1, 2):
+    if with_field and keep == "unit" and units.shape[1] in (1, 2):
         from striate.interpret.receptive import receptive_field
         from striate.layers.errors import StriateError
 

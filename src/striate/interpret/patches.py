@@ -158,16 +158,29 @@ def top_patches(model: nn.Module, data: Any, layer: str, *, k: int = 9,
         images = prep.display(take(x, idx)).numpy()
         boxes = [rf.box(u, bounds) for u in units]
         patches = [img[(slice(None), *b)] for img, b in zip(images, boxes, strict=True)]
-        ch = ChannelPatches(c, top.values[c][ok].numpy(), idx, units, boxes, patches)
-        if deconv and len(idx):
-            from striate.interpret.deconvnet import deconvnet
-
-            rec = deconvnet(model, take(x, idx), layer, channel=c, unit=[tuple(u) for u in units],
-                            preprocess=prep, smooth=smooth)
-            ch.reconstructions = [r[(slice(None), *b)] for r, b in
-                                  zip(rec.images, boxes, strict=True)]
-        out.append(ch)
+        out.append(ChannelPatches(c, top.values[c][ok].numpy(), idx, units, boxes, patches))
+    if deconv:
+        _reconstruct(model, x, layer, out, batch_size, prep, smooth)
     return TopPatches(layer=layer, field=rf, channels=out, smooth=smooth)
+
+
+def _reconstruct(model: nn.Module, x: Any, layer: str, chans: list[ChannelPatches],
+                 batch_size: int, prep: Any, smooth: str) -> None:
+    """DeconvNet projections of every winner, ``batch_size`` winners (any channels) per
+    pass, cropped like their patches."""
+    from striate.interpret.deconvnet import deconvnet
+
+    jobs = [(ch, j) for ch in chans for j in range(len(ch.indices))]
+    for ch in chans:
+        ch.reconstructions = [np.empty(0)] * len(ch.indices)
+    for s in range(0, len(jobs), batch_size):
+        part = jobs[s:s + batch_size]
+        rec = deconvnet(model, take(x, np.array([ch.indices[j] for ch, j in part])), layer,
+                        channel=[ch.channel for ch, _ in part],
+                        unit=[tuple(ch.units[j]) for ch, j in part], preprocess=prep,
+                        smooth=smooth, with_field=False)
+        for (ch, j), image in zip(part, rec.images, strict=True):
+            ch.reconstructions[j] = image[(slice(None), *ch.boxes[j])]
 
 
 def _full_size(patch: np.ndarray, box: tuple[slice, ...], unit: Sequence[int], rf: Any,
