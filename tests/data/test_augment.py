@@ -133,6 +133,16 @@ def test_errors_are_one_line():
         Augment(flip=True)(torch.zeros(2, 1, 4, 4, dtype=torch.uint8), _gen())
 
 
+def test_non_numeric_options_are_data_errors():
+    # a typo such as rotate="x" used to escape as a bare ValueError from float()
+    with pytest.raises(DataError, match=r"Augment: rotate='x' must be a number"):
+        Augment(rotate="x")
+    with pytest.raises(DataError, match=r"Augment: jitter=None must be a number"):
+        Augment(jitter=None)
+    with pytest.raises(DataError, match=r"Augment: rotate=True must be a number, not a switch"):
+        Augment(rotate=True)
+
+
 def test_config_round_trip():
     aug = Augment(crop_padding=4, flip=True, rotate=5.0, jitter=0.1)
     assert Augment(**aug.config()) == aug

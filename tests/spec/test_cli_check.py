@@ -45,6 +45,29 @@ def test_check_a_model_folder(tmp_path, capsys):
     assert "31,066 parameters" in capsys.readouterr().out
 
 
+def test_check_a_folder_that_is_not_a_model(tmp_path, capsys):
+    # used to say only "<folder>/meta.json: No such file or directory"
+    assert main(["check", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (f"striate: error: {tmp_path} is a folder but not a striate model "
+                           "folder (no meta.json); give a folder written by striate.save, or a "
+                           "spec file")
+
+
+def test_check_a_model_folder_checks_its_weights(tmp_path, capsys):
+    # the spec alone was checked; weights that no longer fit it passed as OK
+    from striate.spec.build import build
+    from striate.spec.modelfile import save
+
+    path = save(build(EXAMPLES / "cs231n_cifar.yaml"), tmp_path / "model")
+    spec = (path / "spec.yaml").read_text()
+    (path / "spec.yaml").write_text(spec.replace("dense: 10", "dense: 11"))
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"striate: error: {path / 'weights.safetensors'}: ")
+    assert err.strip().endswith("has shape (10,) but the architecture needs (11,)")
+
+
 def test_the_tutorial_outputs_in_the_docs_are_real(tmp_path, monkeypatch, capsys):
     doc = (Path(__file__).resolve().parents[2] / "docs" / "spec.md").read_text()
     spec_text = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
@@ -59,3 +82,7 @@ def test_the_tutorial_outputs_in_the_docs_are_real(tmp_path, monkeypatch, capsys
     (tmp_path / "mynet.yaml").write_text(fixed)
     assert main(["check", "mynet.yaml"]) == 0
     assert capsys.readouterr().out.splitlines() == consoles[1].splitlines()[1:]
+    # the summary table shown in the tutorial is the one the command prints today
+    assert consoles[2].splitlines()[0] == "$ striate summary mynet.yaml"
+    assert main(["summary", "mynet.yaml"]) == 0
+    assert capsys.readouterr().out.splitlines() == consoles[2].splitlines()[1:]

@@ -114,6 +114,10 @@ def test_oversized_or_foreign_files_are_refused(tmp_path, model):
         load(path)
     with pytest.raises(FileNotFoundError):
         load(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelFileError, match=r"empty is a folder but not a striate model folder "
+                                             r"\(no meta.json\)"):
+        load(tmp_path / "empty")
 
 
 def test_a_broken_spec_in_a_model_file_is_a_spec_error(tmp_path, model):

@@ -31,18 +31,18 @@ def run(args: argparse.Namespace) -> int:
     """Check the spec; exit status 0 when valid, 2 with every problem listed otherwise."""
     from striate.spec.errors import SpecError
     from striate.spec.load import load_spec
+    from striate.spec.modelfile import load
 
+    folder = Path(args.spec) if Path(args.spec).is_dir() else None
     path = Path(args.spec)
-    if path.is_dir():
-        spec_path = path / "spec.yaml"
-        if not spec_path.exists():
-            from striate.spec.modelfile import load
-
-            model = load(path, device="meta")
+    if folder is not None:
+        if not (folder / "spec.yaml").exists():
+            # a zoo model folder, or not a model folder at all (load says which)
+            model = load(folder, device="meta")
             params = sum(p.numel() for p in model.parameters())
-            print(f"OK {path}: zoo model, {params:,} parameters")
+            print(f"OK {folder}: zoo model, {params:,} parameters")
             return 0
-        path = spec_path
+        path = folder / "spec.yaml"
     try:
         spec = load_spec(path)
     except SpecError as err:
@@ -56,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
             n = len(err.problems)
             print(f"striate: {n} problem{'s' if n != 1 else ''} in {path}", file=sys.stderr)
         return 2
+    if folder is not None:
+        load(folder, device="meta")  # meta.json and the weights' names and shapes
     if args.format == "json":
         out = spec.output_shape
         print(json.dumps({"ok": True, "file": str(path), "name": spec.name,

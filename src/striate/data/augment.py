@@ -20,6 +20,17 @@ from striate.data.errors import DataError
 _LUMA = (0.299, 0.587, 0.114)
 
 
+def _number(name: str, value: Any) -> float:
+    """``value`` as a float, or a DataError naming the option (``rotate="x"`` is a typo)."""
+    if isinstance(value, bool):
+        raise DataError(f"Augment: {name}={value!r} must be a number, not a switch")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise DataError(f"Augment: {name}={value!r} must be a number (e.g. {name}=0.1)"
+                        ) from None
+
+
 @dataclass(frozen=True)
 class Augment:
     """Random augmentation of float batches ``(N, C, H, W)`` (or ``(N, C, L)``).
@@ -52,10 +63,10 @@ class Augment:
                 or self.crop_padding < 0:
             raise DataError(f"Augment: crop_padding={self.crop_padding!r} must be an integer "
                             ">= 0 (pixels of padding, e.g. 4)")
-        if not 0.0 <= float(self.rotate) <= 180.0:
+        if not 0.0 <= _number("rotate", self.rotate) <= 180.0:
             raise DataError(f"Augment: rotate={self.rotate} must be between 0 and 180 "
                             "degrees (e.g. 10)")
-        if not 0.0 <= float(self.jitter) < 1.0:
+        if not 0.0 <= _number("jitter", self.jitter) < 1.0:
             raise DataError(f"Augment: jitter={self.jitter} must be in [0, 1) (e.g. 0.2 "
                             "for factors 0.8–1.2)")
 

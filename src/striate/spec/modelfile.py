@@ -300,6 +300,9 @@ def load(path: str | os.PathLike[str], *, device: str | torch.device | None = No
     if not folder.is_dir():
         raise ModelFileError(f"{folder} is a file; a model file is a folder written by "
                              "striate.save (for a spec use striate.load_spec and build)")
+    if not (folder / "meta.json").is_file():
+        raise ModelFileError(f"{folder} is a folder but not a striate model folder (no "
+                             "meta.json); give a folder written by striate.save, or a spec file")
     meta = _check_meta(_read_json(folder / "meta.json", MAX_META_BYTES), folder / "meta.json")
     if meta["architecture"] == "spec.yaml":
         from striate.spec.build import build
