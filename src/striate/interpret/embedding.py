@@ -96,7 +96,8 @@ def features(model: nn.Module, data: Any, layer: str | None = None, *, limit: in
             if out is None:  # only the per-sample features are kept, never activations
                 out = np.empty((n, feats.shape[1]), dtype=np.float32)
             out[start:start + len(feats)] = feats
-    assert out is not None  # n >= 5
+    if out is None:
+        raise ConfigError("no samples to embed").at("--limit")
     return out, np.arange(n)
 
 

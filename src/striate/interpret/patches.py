@@ -135,7 +135,8 @@ def top_patches(model: nn.Module, data: Any, layer: str, *, k: int = 9,
                 top = RunningTopK(act.shape[1], k)
             idx = torch.arange(start, start + act.shape[0]).expand(act.shape[1], -1)
             top.update(best.T, idx, pos.T)
-    assert top is not None  # x is not empty
+    if top is None:
+        raise ConfigError(f"no samples scanned (limit={limit})").at("--limit")
     n_ch = top.values.shape[0]
     chosen = list(range(min(n_ch, max_channels))) if channels is None else list(channels)
     bad = [c for c in chosen if not 0 <= c < n_ch]
