@@ -23,6 +23,11 @@ import torch.nn.functional as F
 
 from striate.train import Callback, TrainConfig, Trainer
 from striate.train.demo import demo_data, demo_model
+from striate.train.trainer import default_threads
+
+# both sides of every comparison run with the same number of threads (the idle cores at
+# start), so that the ratios measure the training recipes, not the thread pools
+THREADS = default_threads()
 
 
 def machine() -> str:
@@ -77,6 +82,7 @@ def bench_a() -> None:
     def prep(x: torch.Tensor) -> torch.Tensor:  # the tutorial's ToTensor + Pad(2)
         return F.pad(x.float() / 255.0, (2, 2, 2, 2))
 
+    torch.set_num_threads(THREADS)
     x_test, y_test = prep(test.x), test.y
     # --- the plain loop of a tutorial ---
     model = demo_model(0)
@@ -101,7 +107,7 @@ def bench_a() -> None:
     # --- striate: the default recipe, shortest schedule that reaches the target ---
     x_norm = None
     for epochs in (4, 6, 8, 10, 15, 20):
-        cfg = TrainConfig(epochs=epochs, progress=False)
+        cfg = TrainConfig(epochs=epochs, progress=False, threads=THREADS)
         trainer = Trainer(demo_model(0), cfg)
         if x_norm is None:
             trainer._prepare(train, None)  # to know the normalisation for the test clock
@@ -131,6 +137,7 @@ def bench_b(steps: int = 12, batch: int = 128) -> None:
     from striate.arith.summary import summary
     from striate.zoo import create
 
+    torch.set_num_threads(THREADS)
     n = steps * batch
     gen = torch.Generator().manual_seed(0)
     x = (torch.rand(n, 3, 32, 32, generator=gen) * 255).to(torch.uint8)
@@ -157,7 +164,7 @@ def bench_b(steps: int = 12, batch: int = 128) -> None:
     # --- striate ---
     cfg = TrainConfig(epochs=3, batch_size=batch, optimizer="sgd", lr=0.05,
                       schedule="constant", label_smoothing=0.0, crop_padding=0, rotate=0,
-                      val_fraction=0.0, progress=False, restore_best=False)
+                      val_fraction=0.0, progress=False, threads=THREADS)
     torch.manual_seed(0)
     trainer = Trainer(create("resnet20"), cfg)
     run = trainer.fit((x, y))
@@ -176,7 +183,7 @@ def bench_c() -> None:
 
     train, test = load_dataset("mnist1d"), load_dataset("mnist1d", "test")
     cfg = TrainConfig(epochs=60, batch_size=64, lr=1e-2, crop_padding=2, rotate=0,
-                      progress=False)
+                      progress=False, threads=THREADS)
     torch.manual_seed(0)
     started = time.perf_counter()
     trainer = Trainer(create("mnist1d_cnn"), cfg)
@@ -189,6 +196,6 @@ def bench_c() -> None:
 
 if __name__ == "__main__":
     which = sys.argv[1:] or ["a", "b", "c"]
-    print(machine())
+    print(machine(), f"; {THREADS} threads for every loop")
     for name in which:
         {"a": bench_a, "b": bench_b, "c": bench_c}[name]()

@@ -9,7 +9,7 @@ import pytest
 
 from striate.cli import main
 
-FAST = ["--epochs", "3", "--batch-size", "32", "--threads", "1", "--no-progress",
+FAST = ["--epochs", "3", "--batch-size", "32", "--threads", "1", "--no-progress", "--scale", "0",
         "--rotate", "0", "--crop-padding", "1", "--lr", "0.01"]
 
 

@@ -57,7 +57,7 @@ def _assert_same_weights(a: nn.Module, b: nn.Module) -> None:
 def test_tiny_cnn_learns_digits_well_above_chance(digits, digits_test):
     run = fit(tiny_cnn(), digits.subset(range(400)),
               TrainConfig(epochs=12, batch_size=32, lr=1e-2, progress=False, threads=1,
-                          rotate=0, crop_padding=1))
+                          rotate=0, scale=0, crop_padding=1))
     metrics = run.evaluate(digits_test)
     assert metrics.count == len(digits_test)
     assert metrics.top1 > 0.8  # chance is 0.1 for ten balanced classes

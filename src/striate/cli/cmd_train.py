@@ -42,7 +42,13 @@ def run_train(args: argparse.Namespace) -> int:
     from striate.train.config import from_args
     from striate.train.models import parse_options, rebuild, resolve_model
     from striate.train.prepare import as_labelled, load_named
-    from striate.train.run import CONFIG, next_free, prepare_folder, read_json
+    from striate.train.run import (
+        CONFIG,
+        check_new_folder,
+        next_free,
+        prepare_folder,
+        read_json,
+    )
     from striate.train.trainer import Trainer, TrainingInterrupted
 
     saved = None
@@ -52,6 +58,8 @@ def run_train(args: argparse.Namespace) -> int:
                               ).at("--resume")
         prepare_folder(args.out, resume=True)
         saved = read_json(Path(args.out) / CONFIG, "run configuration")
+    elif args.out:
+        check_new_folder(args.out, args.force)
     config = from_args(args, base=_saved_config(saved))
     data_name = args.data or (saved or {}).get("data")
     if not data_name:

@@ -29,11 +29,12 @@ class TrainConfig:
     """Everything that decides how a model is trained.
 
     The defaults are the recipe of ``striate demo`` (LeNet-5 on 4,000 MNIST digits):
-    AdamW with a one-cycle schedule, label smoothing, small random shifts and rotations.
+    AdamW with a one-cycle schedule, label smoothing, small random shifts, rotations and
+    zooms; the demo trains 25 epochs and validates on 5% of the digits.
     """
 
     epochs: int = field(default=10, metadata={"help": "passes over the training data"})
-    batch_size: int = field(default=64, metadata={"help": "samples per step"})
+    batch_size: int = field(default=32, metadata={"help": "samples per step"})
     optimizer: str = field(default="adamw", metadata={"help": "|".join(OPTIMIZERS)})
     lr: float = field(default=3e-3, metadata={"help": "peak learning rate"})
     momentum: float = field(default=0.9, metadata={"help": "SGD/RMSprop momentum"})
@@ -61,6 +62,7 @@ class TrainConfig:
     crop_padding: int = field(default=2, metadata={"help": "random shift up to N pixels"})
     flip: bool = field(default=False, metadata={"help": "random horizontal flips"})
     rotate: float = field(default=10.0, metadata={"help": "random rotation, degrees"})
+    scale: float = field(default=0.1, metadata={"help": "random zoom by 1 ± scale"})
     jitter: float = field(default=0.0, metadata={"help": "brightness/contrast jitter"})
     seed: int = field(default=0, metadata={"help": "seed of weights, shuffles, augmentation"})
     device: str = field(default="auto", metadata={"help": "auto|cpu|cuda|cuda:N|mps"})
@@ -96,6 +98,7 @@ class TrainConfig:
             if not 0 <= value < hi:
                 raise ConfigError(f"must be in [0, {hi}), got {value}").at(_flag(name))
         for name in ("weight_decay", "clip_grad_norm", "warmup_epochs", "rotate", "jitter",
+                     "scale",
                      "early_stopping", "crop_padding", "threads"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"must be >= 0, got {getattr(self, name)}"
@@ -103,6 +106,9 @@ class TrainConfig:
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise ConfigError(f"needs two values in [0, 1), got {list(self.betas)}; "
                               "use e.g. --betas 0.9 0.999").at("--betas")
+        if self.rotate > 180 or self.scale >= 1:
+            raise ConfigError(f"rotate must be at most 180 degrees and scale below 1, got "
+                              f"{self.rotate} and {self.scale}").at("--rotate/--scale")
         if not 0 < self.gamma <= 1:
             raise ConfigError(f"must be in (0, 1], got {self.gamma}").at("--gamma")
         if self.early_stopping and self.val_fraction == 0:

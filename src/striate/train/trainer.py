@@ -25,6 +25,7 @@ from torch import nn
 
 from striate.layers.errors import ShapeError, StriateError
 from striate.train import checkpoint as ckpt
+from striate.train.augment import rotate_and_scale
 from striate.train.callbacks import Callback, ProgressBar, TensorBoard, tensorboard_available
 from striate.train.config import TrainConfig
 from striate.train.evaluate import evaluate
@@ -194,6 +195,7 @@ class Trainer:
         self.data_name = ""
         self.ema_model: nn.Module | None = None
         self._stop_requested = False
+        self.warp = False
 
     # -- setup ---------------------------------------------------------------------------
     def _prepare(self, data: Any, val_data: Any) -> tuple[Labelled, Labelled | None]:
@@ -298,10 +300,13 @@ class Trainer:
             self.callbacks.append(TensorBoard(self.out / "tensorboard"))
         from striate.data import Augment
 
-        augment = Augment(crop_padding=cfg.crop_padding, flip=cfg.flip, rotate=cfg.rotate,
-                          jitter=cfg.jitter) if len(self.preprocess.input_shape) >= 2 else None
-        if augment is not None and len(self.preprocess.input_shape) == 2:
-            augment = Augment(crop_padding=cfg.crop_padding, flip=cfg.flip)
+        images = len(self.preprocess.input_shape) == 3
+        self.warp = images and bool(cfg.rotate or cfg.scale)
+        augment = None
+        if len(self.preprocess.input_shape) >= 2:
+            # rotation happens in rotate_and_scale, together with the zoom
+            augment = Augment(crop_padding=cfg.crop_padding, flip=cfg.flip,
+                              jitter=cfg.jitter if images else 0.0)
         status = "finished"
         for cb in self.callbacks:
             cb.on_train_start(self)
@@ -373,9 +378,12 @@ class Trainer:
         cfg = self.config
         pre = self.preprocess
         x = pre.scale(xb)
-        if augment is not None and augment.enabled:
+        if self.warp or (augment is not None and augment.enabled):
             gen = torch.Generator().manual_seed(_mix(cfg.seed, epoch, batch, 2))
-            x = augment(x, generator=gen)
+            if self.warp:
+                x = rotate_and_scale(x, gen, cfg.rotate, cfg.scale)
+            if augment is not None and augment.enabled:
+                x = augment(x, generator=gen)
         x = pre.normalize(x)
         if self.channels_last and x.ndim == 4:
             x = x.contiguous(memory_format=torch.channels_last)
