@@ -99,18 +99,23 @@ def evaluate_and_report(run: Run, test: Labelled, *, summary_text: str | None,
     return result
 
 
-def interpretation_figures(run: Run, test: Labelled, folder: Path
+def interpretation_figures(run: Run, test: Labelled, folder: Path, limit: int = 500
                            ) -> list[tuple[str, Path]]:
     """``striate.interpret.demo_figures`` when that exists, else nothing."""
     try:
         from striate.interpret import demo_figures
     except ImportError:
         return []
+    import torch
+
     from striate.data import ArrayDataset
 
-    dataset = ArrayDataset(test.x, test.y, test.classes, test.name)
+    # the figures look at the first `limit` samples, and the test digits come sorted by
+    # class: a fixed shuffle lets all ten classes in
+    order = torch.randperm(len(test), generator=torch.Generator().manual_seed(0))[:limit]
+    dataset = ArrayDataset(test.x[order], test.y[order], test.classes, test.name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return list(demo_figures(run.model, dataset, folder / "interpret",
-                                 preprocess=run.preprocess, limit=500, tsne_iter=500,
+                                 preprocess=run.preprocess, limit=limit, tsne_iter=500,
                                  force=True))
