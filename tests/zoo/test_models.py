@@ -178,6 +178,15 @@ def test_wavenet_is_causal_with_the_documented_receptive_field():
                                                                         range(10)]
 
 
+def test_wavenet_takes_sequences_shorter_than_its_dilations():
+    # causal padding keeps every length: the input check used to read the torch padding (0)
+    # of the causal convolutions and refuse anything under 513 samples
+    with torch.device("meta"):
+        short = zoo.create("wavenet", input_shape=(256, 100))
+    assert output_shape(short, (256, 100)) == (256, 100)
+    assert output_shape(short, (256, 1)) == (256, 1)
+
+
 def test_deepbind_scores_both_strands():
     torch.manual_seed(0)
     model = zoo.create("deepbind", pooling="maxavg").eval()

@@ -147,6 +147,14 @@ def seq(*items: tuple[str, nn.Module]) -> nn.Sequential:
     return nn.Sequential(OrderedDict(items))
 
 
+def pooled_head(cin: int, num_classes: int, dropout: float | None = None) -> nn.Sequential:
+    """Global average pooling, flatten, (dropout,) dense: the classifier of ResNet,
+    DenseNet and GoogLeNet, named ``avgpool``, ``flatten``, ``dropout``, ``fc``."""
+    drop = [] if dropout is None else [("dropout", Dropout(dropout))]
+    return seq(("avgpool", global_avg_pool()), ("flatten", flatten()), *drop,
+               ("fc", dense(cin, num_classes)))
+
+
 class Net(nn.Module):
     """``features`` then ``classifier``: the two-part layout most zoo models share (so that
     transfer learning replaces ``classifier`` and Grad-CAM finds the last map in

@@ -18,7 +18,7 @@ import torch.nn as nn
 from torch.func import functional_call
 
 from striate.layers.errors import ShapeError, StriateError
-from striate.layers.formulas import window_fit
+from striate.layers.formulas import causal_padding, window_fit
 
 # Shape-preserving modules: on the meta device PyTorch runs their Python decompositions
 # (batch norm alone is most of a DenseNet probe), so the probe passes their input through.
@@ -50,13 +50,17 @@ def _check_window(name: str, module: nn.Module, in_shape: tuple[int, ...]) -> No
     n = len(spatial)
     kernel = _axes(module.kernel_size, n)
     stride = _axes(module.stride if module.stride is not None else kernel, n)
-    padding = getattr(module, "padding", 0)
-    if isinstance(padding, str):
-        if padding == "same":
-            return
+    # striate convolutions keep the padding as given ("causal", "same") in padding_spec;
+    # their torch ``padding`` is then 0 and the zeros are added in forward
+    padding = getattr(module, "padding_spec", getattr(module, "padding", 0))
+    dilation = _axes(getattr(module, "dilation", 1), n)
+    if padding == "same":
+        return
+    if padding == "causal":  # striate's Conv1d: d·(k − 1) zeros on the left only
+        padding = tuple(causal_padding(k, d) for k, d in zip(kernel, dilation, strict=False))
+    elif isinstance(padding, str):  # "valid"
         padding = 0
     padding = _axes(padding, n)
-    dilation = _axes(getattr(module, "dilation", 1), n)
     ceil = bool(getattr(module, "ceil_mode", False))
     for size, k, s, p, d in zip(spatial, kernel, stride, padding, dilation, strict=False):
         try:
@@ -162,22 +166,15 @@ def count(model: nn.Module, in_shape: tuple[int, ...]) -> tuple[int, int]:
     """Parameters and multiply-adds of one sample's forward pass (eval mode).
 
     MACs follow the convention of the foundation issue (and the ResNet paper): every
-    convolution, transposed convolution and dense layer, nothing else.
+    convolution, transposed convolution and dense layer, nothing else, each counted by the
+    layer's own formula (``striate.arith.foreign.macs``, as in ``striate summary``).
     """
+    from striate.arith.foreign import macs
+
     total = [0]
 
     def hook(module: nn.Module, args: tuple, out: torch.Tensor) -> None:
-        x = args[0]
-        per = out.shape[1:]
-        if isinstance(module, nn.modules.conv._ConvTransposeNd):
-            # every input value is scattered through C_out/groups kernels of prod(k) taps
-            total[0] += (math.prod(x.shape[1:]) * math.prod(module.kernel_size)
-                         * module.out_channels // module.groups)
-        elif isinstance(module, nn.modules.conv._ConvNd):
-            total[0] += (math.prod(per) * math.prod(module.kernel_size)
-                         * module.in_channels // module.groups)
-        elif isinstance(module, nn.Linear):
-            total[0] += math.prod(per) * module.in_features
+        total[0] += macs(module, [tuple(args[0].shape[1:])], [tuple(out.shape[1:])]) or 0
 
     handles = [m.register_forward_hook(hook) for m in model.modules()
                if isinstance(m, nn.modules.conv._ConvNd | nn.Linear)]

@@ -39,9 +39,7 @@ def _densenet(stem: list, cin: int, blocks: tuple[int, ...], growth: int, num_cl
             layers.append((f"transition{i}", Transition(cin, cin // 2)))
             cin //= 2
     layers += [("norm5", _nn.batch_norm2d(cin)), ("relu5", _nn.relu())]
-    head = _nn.seq(("avgpool", _nn.global_avg_pool()), ("flatten", _nn.flatten()),
-                   ("fc", _nn.dense(cin, num_classes)))
-    return _nn.Net(_nn.seq(*layers), head)
+    return _nn.Net(_nn.seq(*layers), _nn.pooled_head(cin, num_classes))
 
 
 BLOCKS = {121: (6, 12, 24, 16), 169: (6, 12, 32, 32), 201: (6, 12, 48, 32)}

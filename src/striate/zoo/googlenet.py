@@ -104,8 +104,7 @@ def googlenet(*, num_classes: int = 1000, input_shape: tuple[int, ...] = (3, 224
         if name in POOL_AFTER:
             layers.append((f"pool{name[0]}", _nn.max_pool2d(3, 2, ceil_mode=True)))
     features = _nn.seq(*layers)
-    classifier = _nn.seq(("avgpool", _nn.global_avg_pool()), ("flatten", _nn.flatten()),
-                         ("dropout", _nn.dropout(dropout)), ("fc", _nn.dense(cin, num_classes)))
+    classifier = _nn.pooled_head(cin, num_classes, dropout)
     if not aux:
         return _nn.Net(features, classifier)
     heads = tuple(_aux_head(c, _tap_shape(features, n, input_shape), num_classes)

@@ -52,11 +52,6 @@ def _stage(block: type, cin: int, width: int, blocks: int, stride: int, shortcut
     return _nn.seq(*layers), cin
 
 
-def _head(cin: int, num_classes: int) -> nn.Sequential:
-    return _nn.seq(("avgpool", _nn.global_avg_pool()), ("flatten", _nn.flatten()),
-                   ("fc", _nn.dense(cin, num_classes)))
-
-
 IMAGENET = {18: (BasicBlock, (2, 2, 2, 2)), 34: (BasicBlock, (3, 4, 6, 3)),
             50: (Bottleneck, (3, 4, 6, 3)), 101: (Bottleneck, (3, 4, 23, 3)),
             152: (Bottleneck, (3, 8, 36, 3))}
@@ -99,7 +94,7 @@ def resnet(*, depth: int, num_classes: int = 1000,
     for i, (width, n) in enumerate(zip((64, 128, 256, 512), counts, strict=True)):
         stage, cin = _stage(block, cin, width, n, 1 if i == 0 else 2, "projection", stride_on)
         layers.append((f"layer{i + 1}", stage))
-    return _nn.Net(_nn.seq(*layers), _head(cin, num_classes))
+    return _nn.Net(_nn.seq(*layers), _nn.pooled_head(cin, num_classes))
 
 
 def _cifar_register(depth: int, params: int | None) -> None:
@@ -132,7 +127,7 @@ def cifar_resnet(*, depth: int, num_classes: int = 10,
         kind = "zero_pad" if shortcut == "A" else "projection"
         stage, cin = _stage(BasicBlock, cin, width, n, 1 if i == 0 else 2, kind, "3x3")
         layers.append((f"layer{i + 1}", stage))
-    return _nn.Net(_nn.seq(*layers), _head(cin, num_classes))
+    return _nn.Net(_nn.seq(*layers), _nn.pooled_head(cin, num_classes))
 
 
 # Table 6 gives 0.27 M, 0.46 M, 0.66 M, 0.85 M and 1.7 M; the exact counts are the
