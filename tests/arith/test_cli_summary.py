@@ -68,7 +68,7 @@ def _error(capsys, argv: list[str]) -> tuple[str, str]:
     return lines[0], captured.out
 
 
-@pytest.mark.parametrize("value", ["3x-1x4", "3x2.5x4", "axb", "0x4x4"])
+@pytest.mark.parametrize("value", ["3x-1x4", "3x2.5x4", "axb", "0x4x4", "1x28x28x", "3xx4"])
 def test_bad_input_sizes(capsys, value):
     line, _ = _error(capsys, ["summary", "lenet5", "--input", value])
     assert line.startswith(f"striate: error: --input '{value}': every size must be a positive "
@@ -95,7 +95,7 @@ def test_strict_flag(capsys):
     line, _ = _error(capsys, ["summary", "lenet5", "--input", "1x33x33", "--strict"])
     # LeNet-5: 33 − 5 + 1 = 29 rows reach the first 2x2 pooling
     assert line == ("striate: error: features.pool1 (AvgPool2d k=2 s=2): (29 − 2 + 2·0)/2 + 1 "
-                    "= 14.50 does not fit; use stride=1")
+                    "= 14.50 does not fit; use stride=1 or ceil_mode=True")
 
 
 def test_unknown_target_and_bad_depth(capsys, tmp_path):
@@ -153,3 +153,11 @@ def test_model_folder(tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["input_shape"] == [1, 32, 32]
     assert data["totals"]["params"] == zoo.info("lenet5").params
+
+
+def test_rows_of_a_failed_forward_say_their_totals_are_partial(spec_file, capsys):
+    _, out = _error(capsys, ["summary", str(spec_file), "--input", "1x16x16"])
+    assert ("The forward stopped at an error: MACs and activations below cover the rows above "
+            "only") in out
+    assert main(["summary", str(spec_file)]) == 0
+    assert "stopped" not in capsys.readouterr().out

@@ -15,7 +15,7 @@ import striate.layers as sl
 from striate.arith.receptive import ReceptiveField, receptive_fields
 from striate.arith.summary import summary
 from striate.layers.blocks import BasicBlock, InceptionBlock
-from striate.layers.errors import ShapeError
+from striate.layers.errors import ConfigError, ShapeError
 
 
 def test_vgg16_conv_and_pool_layers():
@@ -238,3 +238,12 @@ def test_fields_bound_the_real_dependence_of_random_chains(case):
             assert low == first
         if exact and last < length:
             assert high == last
+
+
+def test_span_takes_one_index_per_axis_or_one_int():
+    field = ReceptiveField((212, 212), (32, 32), (90, 90))  # VGG-16's pool5
+    # unit u sees u·32 − 90 … u·32 − 90 + 211
+    assert field.span(6) == field.span((6, 6)) == ((6 * 32 - 90, 6 * 32 - 90 + 211),) * 2
+    assert field.span((0, 1)) == ((-90, 121), (-58, 153))
+    with pytest.raises(ConfigError, match=r"unit \(1, 2, 3\) has 3 axes but the field has 2"):
+        field.span((1, 2, 3))

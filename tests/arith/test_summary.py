@@ -290,3 +290,33 @@ def test_input_shape_defaults_to_the_models():
     assert summary(model).input_shapes == [tuple(model.default_input_shape)]
     with pytest.raises(ConfigError, match=r"^SmallNet has no default_input_shape; give the "):
         summary(SmallNet())
+
+
+@pytest.mark.parametrize("lib", [nn, sl], ids=["torch.nn", "striate"])
+def test_strict_pool_suggests_ceil_mode_as_the_layer_does(lib):
+    pool = lib.MaxPool2d(3, 2)
+    with pytest.raises(ShapeError) as info:
+        summary(nn.Sequential(pool), (1, 8, 8), strict=True)
+    # (8 − 3)/2 + 1 = 3.5 (no padding makes 8 − 3 + 2P even); Caffe's ceil_mode rounds up
+    assert str(info.value) == ("0 (MaxPool2d k=3 s=2): (8 − 3 + 2·0)/2 + 1 = 3.50 does not "
+                               "fit; use stride=1 or ceil_mode=True")
+    with pytest.raises(ShapeError, match=r"use stride=1 or ceil_mode=True$"):
+        sl.MaxPool2d(3, 2).output_shape((1, 8, 8), strict=True)
+    # with ceil_mode the 8 inputs are all seen: ceil((8 − 3)/2) + 1 = 4
+    assert summary(nn.Sequential(lib.MaxPool2d(3, 2, ceil_mode=True)), (1, 8, 8),
+                   strict=True).rows[0].output_shape == [(1, 4, 4)]
+
+
+def test_partial_summary_says_it_is_incomplete():
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Flatten(), nn.Linear(100, 10))
+    assert summary(model, (1, 7, 7)).totals["complete"] is True
+    with pytest.raises(ShapeError) as info:
+        summary(model, (1, 8, 8))
+    assert info.value.partial.totals["complete"] is False
+    assert "The forward stopped at an error" in str(info.value.partial)
+
+
+def test_shape_strings_as_python_writes_them():
+    model = nn.Sequential(nn.Linear(784, 10))
+    assert summary(model, "(784,)").input_shapes == [(784,)]
+    assert summary(model, "784").input_shapes == [(784,)]

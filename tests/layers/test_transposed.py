@@ -53,3 +53,14 @@ def test_transposed_output_shape_matches_forward(size, kernel, stride, padding, 
             t(x)
         return
     assert tuple(t(x).shape[1:]) == expected
+
+
+@pytest.mark.parametrize("layer", [ConvTranspose2d(1, 1, 4, padding=2),
+                                   ConvTranspose1d(1, 1, 4, padding=2)], ids=["2d", "1d"])
+def test_forward_raises_where_the_padding_eats_the_whole_output(layer):
+    # (1 − 1)·1 − 2·2 + 4 = 0: recent PyTorch returns an empty map instead of failing
+    x = torch.ones((1, 1) + (1,) * (layer._dims))
+    with pytest.raises(ShapeError, match=r"\(1 − 1\)·1 − 2·2 \+ 4 \+ 0 = 0 is not a positive "
+                       r"size; use less padding$"):
+        layer(x)
+    assert layer(torch.ones((0, 1) + (2,) * layer._dims)).shape[0] == 0  # an empty batch is fine

@@ -17,6 +17,7 @@ from torch import nn
 from torch.nn.parameter import is_lazy
 
 from striate.layers import formulas
+from striate.layers._window import ceil_fix
 from striate.layers.base import Layer
 from striate.layers.errors import ShapeError, StriateError
 
@@ -253,8 +254,9 @@ def strict_check(module: nn.Module, in_shape: Shape, out_shape: Shape, where: st
     if win is not None:
         for i, size in enumerate(in_shape[1:]):
             if lost[i]:
-                formulas.require_fit(size, win.kernel[i], win.stride[i], win.pad_before[i],
-                                     win.dilation[i], describe=label)
+                formulas.require_fit(size, win.kernel[i], win.stride[i],
+                                     (win.pad_before[i], win.pad_after[i]), win.dilation[i],
+                                     label, ceil_mode=win.ceil_mode, also=ceil_fix(module))
     raise ShapeError(f"{label}: the last {lost} inputs per axis are never seen; change the "
                      "padding or the stride so that the windows cover the input")
 

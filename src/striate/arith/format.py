@@ -79,7 +79,10 @@ def totals_lines(s: Summary) -> list[str]:
     """The totals under the table, with their conventions."""
     t = s.totals
     partial = " (partial: see notes)" if t["macs_partial"] else ""
-    return [
+    # The rows of a forward that failed part-way: totals of what ran, not of the model.
+    stopped = [] if t.get("complete", True) else [
+        "The forward stopped at an error: MACs and activations below cover the rows above only"]
+    return [*stopped,
         f"Params: {t['params']:,} (trainable {t['trainable_params']:,}, frozen "
         f"{t['frozen_params']:,}) = {mib(t['param_bytes'])} of {t['dtype']}",
         f"MACs: {t['macs']:,} = {giga(t['macs'])} per sample{partial} "

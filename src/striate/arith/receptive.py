@@ -34,7 +34,7 @@ from torch import fx, nn
 from striate.arith import foreign, trace
 from striate.arith.fxwindows import functional_window, slice_window
 from striate.layers.base import Layer
-from striate.layers.errors import ShapeError, StriateError
+from striate.layers.errors import ConfigError, ShapeError, StriateError
 
 Shape = tuple[int, ...]
 
@@ -51,10 +51,20 @@ class ReceptiveField:
     stride: tuple[int, ...]
     padding: tuple[int, ...]
 
-    def span(self, unit: Sequence[int]) -> tuple[tuple[int, int], ...]:
-        """First and last input position seen by output unit ``unit``, per axis."""
+    def span(self, unit: int | Sequence[int]) -> tuple[tuple[int, int], ...]:
+        """First and last input position seen by output unit ``unit`` (one index per axis,
+        or one int for the same index on every axis), per axis.
+
+        Raises:
+            ConfigError: when ``unit`` has a different number of axes than the field.
+        """
+        units = (unit,) * len(self.size) if isinstance(unit, int) else tuple(unit)
+        if len(units) != len(self.size):
+            raise ConfigError(f"ReceptiveField.span: unit {tuple(units)} has {len(units)} "
+                              f"axes but the field has {len(self.size)} {self.size}; give "
+                              f"one index per axis or a single int")
         return tuple((u * j - p, u * j - p + r - 1)
-                     for u, j, p, r in zip(unit, self.stride, self.padding, self.size,
+                     for u, j, p, r in zip(units, self.stride, self.padding, self.size,
                                            strict=True))
 
 

@@ -333,6 +333,7 @@ class _Builder:
             "activation_bytes": act_bytes, "forward_bytes": forward_bytes,
             "train_bytes": param_bytes + grad_bytes + 2 * forward_bytes,
             "batch_size": self.batch_size, "dtype": str(self.dtype).replace("torch.", ""),
+            "complete": not failed,
         }
 
     def finish(self, error: StriateError | None = None) -> Summary:

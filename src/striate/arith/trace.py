@@ -67,8 +67,9 @@ def parse_shape(text: str, option: str = "--input") -> Shape:
     Raises:
         ConfigError: when a size is not a positive integer.
     """
-    parts = [p.strip() for p in re.split(r"[x×,]", str(text).strip().strip("()[]"))
-             if p.strip()]
+    body = str(text).strip().strip("()[]").strip()
+    body = body.removesuffix(",")  # the repr of a 1-tuple, "(784,)"
+    parts = [p.strip() for p in re.split(r"[x×,]", body)] if body else []
     sizes = []
     for part in parts:
         if not re.fullmatch(r"[0-9]+", part) or int(part) <= 0:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from striate.layers.errors import ShapeError
-from striate.layers.formulas import WindowFit, fit_suggestion, window_fit
+from striate.layers.formulas import WindowFit, require_fit, window_fit
 
 
 def fit_axes(
@@ -41,13 +41,8 @@ def spatial_output(
     (``also`` is one more fix to suggest, e.g. ``ceil_mode=True`` for a pool)."""
     fits = fit_axes(describe, sizes, kernel, stride, pads, dilation, ceil_mode)
     if strict:
-        for fit, size, k, s, pad, d in zip(fits, sizes, kernel, stride, pads, dilation,
-                                           strict=True):
-            if not fit.fits:
-                fix = fit_suggestion(size, k, s, pad[0], d)
-                if also:
-                    fix = f"{fix} or {also}" if fix.startswith("use ") else f"use {also}"
-                raise ShapeError(f"{describe}: {fit.formula} does not fit; {fix}")
+        for size, k, s, pad, d in zip(sizes, kernel, stride, pads, dilation, strict=True):
+            require_fit(size, k, s, pad, d, describe, ceil_mode=ceil_mode, also=also)
     return tuple(f.output for f in fits)
 
 
@@ -68,3 +63,8 @@ def dropped(
 def compact(values: tuple[int, ...]) -> int | list[int]:
     """JSON form of a per-axis tuple: one int when all axes agree, else a list."""
     return values[0] if len(set(values)) == 1 else list(values)
+
+
+def ceil_fix(module: object) -> str:
+    """``ceil_mode=True`` as one more fix for a pool that rounds down (Caffe rounds up)."""
+    return "ceil_mode=True" if getattr(module, "ceil_mode", None) is False else ""

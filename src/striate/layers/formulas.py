@@ -95,10 +95,10 @@ def window_fit(
 
 
 def fit_suggestion(
-    size: int, kernel: int, stride: int, padding: int, dilation: int = 1
+    size: int, kernel: int, stride: int, padding: int, dilation: int = 1, also: str = ""
 ) -> str:
     """Say which padding or stride would make the window fit exactly, e.g.
-    ``use padding=1 or stride=2``."""
+    ``use padding=1 or stride=2`` (``also`` is one more fix, e.g. ``ceil_mode=True``)."""
     k_eff = effective_kernel(kernel, dilation)
     options = []
     for p in range(padding + 1, padding + stride + 1):
@@ -109,6 +109,8 @@ def fit_suggestion(
     strides = [s for s in range(stride - 1, 0, -1) if span % s == 0]
     if strides:
         options.append(f"stride={strides[0]}")
+    if also:
+        options.append(also)
     return "use " + " or ".join(options) if options else "change the kernel size"
 
 
@@ -116,20 +118,25 @@ def require_fit(
     size: int,
     kernel: int,
     stride: int = 1,
-    padding: int = 0,
+    padding: tuple[int, int] | int = 0,
     dilation: int = 1,
     describe: str = "",
+    *,
+    ceil_mode: bool = False,
+    also: str = "",
 ) -> int:
     """Strict mode: the output size, or a ShapeError if trailing inputs would be dropped.
 
-    The message reads ``(7 − 3 + 2·0)/3 + 1 = 2.33 does not fit; use padding=1 or stride=2``.
+    The message reads ``(7 − 3 + 2·0)/3 + 1 = 2.33 does not fit; use padding=1 or stride=2``
+    (``also`` is one more fix to suggest, e.g. ``ceil_mode=True`` for a pool).
     """
-    fit = window_fit(size, kernel, stride, padding, dilation)
+    fit = window_fit(size, kernel, stride, padding, dilation, ceil_mode)
     if not fit.fits:
         prefix = f"{describe}: " if describe else ""
+        before = padding if isinstance(padding, int) else padding[0]
         raise ShapeError(
             f"{prefix}{fit.formula} does not fit; "
-            f"{fit_suggestion(size, kernel, stride, padding, dilation)}"
+            f"{fit_suggestion(size, kernel, stride, before, dilation, also)}"
         )
     return fit.output
 

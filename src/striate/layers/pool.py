@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from striate.layers._util import check_rank, kxs, ntuple, rethrow_shape, torch_forward
-from striate.layers._window import compact, dropped, spatial_output
+from striate.layers._window import ceil_fix, compact, dropped, spatial_output
 from striate.layers.base import Layer, RFParams, Shape
 from striate.layers.errors import ConfigError
 from striate.layers.registry import register_layer
@@ -57,7 +57,7 @@ class _PoolBase(Layer):
         k, s, p, d = self._window()
         out = spatial_output(self.describe(), shape[1:], k, s, [(q, q) for q in p], d,
                              ceil_mode=bool(getattr(self, "ceil_mode", False)), strict=strict,
-                             also="ceil_mode=True" if hasattr(self, "ceil_mode") else "")
+                             also=ceil_fix(self))
         return (shape[0], *out)
 
     def dropped_inputs(self, in_shape: Shape) -> tuple[int, ...]:
@@ -213,7 +213,10 @@ class L2Pool2d(_PoolBase, nn.LPPool2d):
 class _GlobalBase(Layer):
     _dims: int
     _axes: str
-    keepdim: bool
+
+    def __init__(self, keepdim: bool = False) -> None:
+        super().__init__(1)  # the torch adaptive pool, to one position per axis
+        self.keepdim = bool(keepdim)
 
     def output_shape(self, in_shape: Shape, *, strict: bool = False) -> Shape:
         """``(C, *spatial) -> (C,)``, or ``(C, 1, …)`` with ``keepdim=True``."""
@@ -243,10 +246,6 @@ class GlobalAvgPool2d(_GlobalBase, nn.AdaptiveAvgPool2d):
     _dims = 2
     _axes = "(C, H, W)"
 
-    def __init__(self, keepdim: bool = False) -> None:
-        super().__init__(1)
-        self.keepdim = bool(keepdim)
-
 
 @register_layer("global_avg_pool1d")
 class GlobalAvgPool1d(_GlobalBase, nn.AdaptiveAvgPool1d):
@@ -258,10 +257,6 @@ class GlobalAvgPool1d(_GlobalBase, nn.AdaptiveAvgPool1d):
 
     _dims = 1
     _axes = "(C, L)"
-
-    def __init__(self, keepdim: bool = False) -> None:
-        super().__init__(1)
-        self.keepdim = bool(keepdim)
 
 
 @register_layer("global_max_pool2d")
@@ -275,10 +270,6 @@ class GlobalMaxPool2d(_GlobalBase, nn.AdaptiveMaxPool2d):
     _dims = 2
     _axes = "(C, H, W)"
 
-    def __init__(self, keepdim: bool = False) -> None:
-        super().__init__(1)
-        self.keepdim = bool(keepdim)
-
 
 @register_layer("global_max_pool1d")
 class GlobalMaxPool1d(_GlobalBase, nn.AdaptiveMaxPool1d):
@@ -290,7 +281,3 @@ class GlobalMaxPool1d(_GlobalBase, nn.AdaptiveMaxPool1d):
 
     _dims = 1
     _axes = "(C, L)"
-
-    def __init__(self, keepdim: bool = False) -> None:
-        super().__init__(1)
-        self.keepdim = bool(keepdim)
