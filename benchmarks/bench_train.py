@@ -106,7 +106,7 @@ def bench_a() -> None:
           f"reached after {plain_time:.2f}s")
     # --- striate: the default recipe, shortest schedule that reaches the target ---
     x_norm = None
-    for epochs in (4, 6, 8, 10, 15, 20):
+    for epochs in (2, 3, 4, 6, 8, 10, 15, 25):
         cfg = TrainConfig(epochs=epochs, progress=False, threads=THREADS)
         trainer = Trainer(demo_model(0), cfg)
         if x_norm is None:

@@ -28,11 +28,14 @@ def warp(x: torch.Tensor, angle: torch.Tensor, zoom: torch.Tensor) -> torch.Tens
     """Rotate image ``i`` by ``angle[i]`` radians (counter-clockwise as displayed, y down)
     and zoom it by ``zoom[i]`` about its centre. Shape: ``(N, C, H, W)`` -> same."""
     n, _, h, w = x.shape
-    # affine_grid maps output to input coordinates: dividing by the zoom enlarges the digit;
-    # the h/w factors keep non-square images undistorted
-    cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
-    zero = torch.zeros_like(cos)
-    theta = torch.stack([torch.stack([cos, -sin * (h / w), zero], dim=1),
-                         torch.stack([sin * (w / h), cos, zero], dim=1)], dim=1)
-    grid = F.affine_grid(theta.to(x.dtype), [n, x.shape[1], h, w], align_corners=False)
+    # output pixel centres in [-1, 1] (align_corners=False), mapped to where they sample
+    # the input; dividing by the zoom enlarges the digit, the h/w factors keep non-square
+    # images undistorted. Written out because affine_grid costs more than the sampling.
+    xs = (torch.arange(w, device=x.device, dtype=x.dtype) * 2 + 1) / w - 1
+    ys = (torch.arange(h, device=x.device, dtype=x.dtype) * 2 + 1) / h - 1
+    cos = (torch.cos(angle) / zoom).to(x.dtype).view(n, 1, 1)
+    sin = (torch.sin(angle) / zoom).to(x.dtype).view(n, 1, 1)
+    gx = cos * xs.view(1, 1, w) - sin * (h / w) * ys.view(1, h, 1)
+    gy = sin * (w / h) * xs.view(1, 1, w) + cos * ys.view(1, h, 1)
+    grid = torch.stack([gx, gy], dim=-1)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)

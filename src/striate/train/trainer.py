@@ -132,13 +132,15 @@ def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimi
     groups = [g for g in groups if g["params"]]
     if not groups:
         raise StriateError("the model has no trainable parameters")
+    # foreach: one kernel per step for all tensors (PyTorch enables it only on CUDA)
     if config.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum,
-                               nesterov=config.nesterov and config.momentum > 0)
+                               nesterov=config.nesterov and config.momentum > 0, foreach=True)
     if config.optimizer == "rmsprop":
-        return torch.optim.RMSprop(groups, lr=config.lr, momentum=config.momentum)
+        return torch.optim.RMSprop(groups, lr=config.lr, momentum=config.momentum,
+                                   foreach=True)
     cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
-    return cls(groups, lr=config.lr, betas=tuple(config.betas))
+    return cls(groups, lr=config.lr, betas=tuple(config.betas), foreach=True)
 
 
 class Trainer:
