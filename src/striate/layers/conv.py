@@ -109,8 +109,17 @@ class _ConvBase(Layer):
     groups: int
     padding_mode: str
 
-    def _setup(self, padding: PaddingArg, flip_kernel: bool) -> None:
-        """After torch's constructor: remember the padding as given."""
+    def _init_checked(self, torch_cls: type, in_channels: int, out_channels: int,
+                      kernel_size: Any, stride: Any, padding: PaddingArg, dilation: Any,
+                      groups: int, bias: bool, padding_mode: str, flip_kernel: bool) -> None:
+        """Check the arguments, run torch's constructor and remember the padding as given."""
+        check_conv_args(in_channels, out_channels, groups, padding_mode)
+        k, s, d = (ntuple(v, self._dims, n) for v, n in ((kernel_size, "kernel_size"),
+                                                         (stride, "stride"),
+                                                         (dilation, "dilation")))
+        tp = torch_padding(padding, self._dims, k, s, d, type(self).__name__)
+        torch_cls.__init__(self, in_channels, out_channels, k, s, tp, d, groups, bias,
+                           padding_mode)
         self.padding_spec = padding
         self.flip_kernel = bool(flip_kernel)
         # "causal" and asymmetric "same" pad in forward; symmetric "same" is torch's padding.
@@ -244,12 +253,8 @@ class Conv2d(nn.Conv2d, _ConvBase):
                  stride: int | tuple[int, int] = 1, padding: PaddingArg = 0,
                  dilation: int | tuple[int, int] = 1, groups: int = 1, bias: bool = True,
                  padding_mode: str = "zeros", flip_kernel: bool = False) -> None:
-        check_conv_args(in_channels, out_channels, groups, padding_mode)
-        k, s, d = (ntuple(v, 2, n) for v, n in ((kernel_size, "kernel_size"), (stride, "stride"),
-                                                (dilation, "dilation")))
-        tp = torch_padding(padding, self._dims, k, s, d, type(self).__name__)
-        super().__init__(in_channels, out_channels, k, s, tp, d, groups, bias, padding_mode)
-        self._setup(padding, flip_kernel)
+        self._init_checked(nn.Conv2d, in_channels, out_channels, kernel_size, stride, padding,
+                           dilation, groups, bias, padding_mode, flip_kernel)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._run(x)
@@ -278,12 +283,8 @@ class Conv1d(nn.Conv1d, _ConvBase):
                  stride: int | tuple[int] = 1, padding: PaddingArg = 0,
                  dilation: int | tuple[int] = 1, groups: int = 1, bias: bool = True,
                  padding_mode: str = "zeros", flip_kernel: bool = False) -> None:
-        check_conv_args(in_channels, out_channels, groups, padding_mode)
-        k, s, d = (ntuple(v, 1, n) for v, n in ((kernel_size, "kernel_size"), (stride, "stride"),
-                                                (dilation, "dilation")))
-        tp = torch_padding(padding, self._dims, k, s, d, type(self).__name__)
-        super().__init__(in_channels, out_channels, k, s, tp, d, groups, bias, padding_mode)
-        self._setup(padding, flip_kernel)
+        self._init_checked(nn.Conv1d, in_channels, out_channels, kernel_size, stride, padding,
+                           dilation, groups, bias, padding_mode, flip_kernel)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._run(x)

@@ -25,6 +25,12 @@ def _check_eps_momentum(eps: float, momentum: float | None) -> None:
 class _BatchNormBase(Layer):
     num_features: int
 
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True) -> None:
+        _check_eps_momentum(eps, momentum)
+        super().__init__(positive("num_features", num_features), eps, momentum, affine,
+                         track_running_stats)
+
     def config(self) -> dict[str, Any]:
         return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum,
                 "affine": self.affine, "track_running_stats": self.track_running_stats}
@@ -38,12 +44,6 @@ class BatchNorm2d(_BatchNormBase, nn.BatchNorm2d):
     (buffers, not parameters). MACs counted as 0.
     """
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True) -> None:
-        _check_eps_momentum(eps, momentum)
-        super().__init__(positive("num_features", num_features), eps, momentum, affine,
-                         track_running_stats)
-
     def output_shape(self, in_shape: Shape, *, strict: bool = False) -> Shape:
         shape = check_rank(in_shape, 3, type(self).__name__, "(C, H, W)")
         check_channels(shape, self.num_features, f"BatchNorm2d({self.num_features})",
@@ -54,12 +54,6 @@ class BatchNorm2d(_BatchNormBase, nn.BatchNorm2d):
 @register_layer("batch_norm1d")
 class BatchNorm1d(_BatchNormBase, nn.BatchNorm1d):
     """Batch normalisation of features ``(F,)`` or of sequence channels ``(C, L)``."""
-
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True) -> None:
-        _check_eps_momentum(eps, momentum)
-        super().__init__(positive("num_features", num_features), eps, momentum, affine,
-                         track_running_stats)
 
     def output_shape(self, in_shape: Shape, *, strict: bool = False) -> Shape:
         shape = as_shape(in_shape, type(self).__name__)

@@ -50,6 +50,40 @@ def _check_channels(c_in: int, weight: np.ndarray, groups: int, transposed: bool
         )
 
 
+@dataclass(frozen=True)
+class _ConvSetup:
+    """The checked arguments of a direct convolution and its padded, grouped operands."""
+
+    n: int
+    c_in: int
+    c_out: int
+    out: tuple[int, int]
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    weight_shape: tuple[int, ...]
+    xp: np.ndarray  # (N, groups, C_in/groups, H + 2P, W + 2P)
+    wg: np.ndarray  # (groups, C_out/groups, C_in/groups, kh, kw)
+
+    @staticmethod
+    def of(x: np.ndarray, weight: np.ndarray, stride: Pair, padding: Pair, dilation: Pair,
+           groups: int) -> _ConvSetup:
+        x = as_batch("x", x)
+        weight = np.asarray(weight, dtype=x.dtype)
+        stride, padding = pair("stride", stride), pair("padding", padding, minimum=0)
+        dilation = pair("dilation", dilation)
+        n, c_in, h, w = x.shape
+        _check_channels(c_in, weight, groups, transposed=False)
+        c_out, c_group, kh, kw = weight.shape
+        out = (out_size(h, kh, stride[0], padding[0], dilation[0], "height"),
+               out_size(w, kw, stride[1], padding[1], dilation[1], "width"))
+        xp = pad_hw(x, padding, padding).reshape(n, groups, c_group, h + 2 * padding[0], -1)
+        wg = weight.reshape(groups, c_out // groups, c_group, kh, kw)
+        return _ConvSetup(n, c_in, c_out, out, (kh, kw), stride, padding, dilation,
+                          weight.shape, xp, wg)
+
+
 def flip_kernel(weight: np.ndarray) -> np.ndarray:
     """Rotate every kernel by 180° (flip both spatial axes): cross-correlation ↔ convolution."""
     return np.asarray(weight)[..., ::-1, ::-1].copy()
@@ -84,27 +118,17 @@ def conv2d(
         ShapeError: when the kernel is larger than the padded input or the channels disagree.
         ConfigError: for a stride/dilation < 1, negative padding or groups not dividing C_in.
     """
-    x = as_batch("x", x)
-    weight = np.asarray(weight, dtype=x.dtype)
-    stride, padding = pair("stride", stride), pair("padding", padding, minimum=0)
-    dilation = pair("dilation", dilation)
-    n, c_in, h, w = x.shape
-    _check_channels(c_in, weight, groups, transposed=False)
-    c_out, c_group, kh, kw = weight.shape
-    ho = out_size(h, kh, stride[0], padding[0], dilation[0], "height")
-    wo = out_size(w, kw, stride[1], padding[1], dilation[1], "width")
-
-    xp = pad_hw(x, padding, padding).reshape(n, groups, c_group, h + 2 * padding[0], -1)
-    wg = weight.reshape(groups, c_out // groups, c_group, kh, kw)
-    out = np.zeros((n, groups, c_out // groups, ho, wo), dtype=x.dtype)
+    c = _ConvSetup.of(x, weight, stride, padding, dilation, groups)
+    n, c_out, (ho, wo), (kh, kw), xp, wg = c.n, c.c_out, c.out, c.kernel, c.xp, c.wg
+    out = np.zeros((n, groups, c_out // groups, ho, wo), dtype=xp.dtype)
     for u in range(ho):
         for v in range(wo):
-            patch = xp[_window(u * stride[0], v * stride[1], (kh, kw), dilation)]
+            patch = xp[_window(u * c.stride[0], v * c.stride[1], (kh, kw), c.dilation)]
             # One window's dot product, for every sample, group and output channel at once.
             out[..., u, v] = np.einsum("ngckl,gockl->ngo", patch, wg)
     out = out.reshape(n, c_out, ho, wo)
     if bias is not None:
-        out = out + np.asarray(bias, dtype=x.dtype).reshape(1, c_out, 1, 1)
+        out = out + np.asarray(bias, dtype=out.dtype).reshape(1, c_out, 1, 1)
     return out
 
 
@@ -133,38 +157,29 @@ def conv2d_backward(
         ``grad_output`` is :func:`conv2d`'s output shape; the gradients have the shapes of
         ``x``, ``weight`` and ``(C_out,)``.
     """
-    x = as_batch("x", x)
+    c = _ConvSetup.of(x, weight, stride, padding, dilation, groups)
+    n, c_out, (ho, wo), (kh, kw), xp, wg = c.n, c.c_out, c.out, c.kernel, c.xp, c.wg
+    stride, padding = c.stride, c.padding
     grad_output = as_batch("grad_output", grad_output)
-    weight = np.asarray(weight, dtype=x.dtype)
-    stride, padding = pair("stride", stride), pair("padding", padding, minimum=0)
-    dilation = pair("dilation", dilation)
-    n, c_in, h, w = x.shape
-    _check_channels(c_in, weight, groups, transposed=False)
-    c_out, c_group, kh, kw = weight.shape
-    ho = out_size(h, kh, stride[0], padding[0], dilation[0], "height")
-    wo = out_size(w, kw, stride[1], padding[1], dilation[1], "width")
     if grad_output.shape != (n, c_out, ho, wo):
         raise ShapeError(
             f"grad_output has shape {grad_output.shape}; the convolution's output is "
             f"{(n, c_out, ho, wo)}"
         )
-
-    xp = pad_hw(x, padding, padding).reshape(n, groups, c_group, h + 2 * padding[0], -1)
-    wg = weight.reshape(groups, c_out // groups, c_group, kh, kw)
     gg = grad_output.reshape(n, groups, c_out // groups, ho, wo)
     grad_xp = np.zeros_like(xp)
     grad_wg = np.zeros_like(wg)
     for u in range(ho):
         for v in range(wo):
-            where = _window(u * stride[0], v * stride[1], (kh, kw), dilation)
+            where = _window(u * stride[0], v * stride[1], (kh, kw), c.dilation)
             g = gg[..., u, v]  # (N, groups, C_out/groups): this position's output gradients
             # Each connection adds its share; the loop over positions is the sum over them.
             grad_wg += np.einsum("ngo,ngckl->gockl", g, xp[where])
             grad_xp[where] += np.einsum("ngo,gockl->ngckl", g, wg)
-    grad_x = pad_hw(grad_xp.reshape(n, c_in, *grad_xp.shape[-2:]),
+    grad_x = pad_hw(grad_xp.reshape(n, c.c_in, *grad_xp.shape[-2:]),
                     (-padding[0], -padding[1]), (-padding[0], -padding[1]))
     grad_b = grad_output.sum(axis=(0, 2, 3)) if bias else None
-    return ConvGrads(grad_x, grad_wg.reshape(weight.shape), grad_b)
+    return ConvGrads(grad_x, grad_wg.reshape(c.weight_shape), grad_b)
 
 
 def zero_insert(x: np.ndarray, stride: Pair) -> np.ndarray:
