@@ -47,6 +47,20 @@ def test_unknown_type_suggests():
     assert "unknown layer type 'flaten'; did you mean flatten?" in msg
 
 
+@pytest.mark.parametrize(("shape", "fix"), [("[28, 28, 1]", "[1, 28, 28]"),
+                                           ("[101, 4]", "[4, 101]")])
+def test_a_channels_last_input_gets_a_hint(shape, fix):
+    # [H, W, C] only shows up as a window that does not fit; the message says why
+    layer = "{out: 8, kernel: 3}" if "28" in shape else "{out: 8, kernel: 24}"
+    [(line, _, msg)] = problems(f"input: {shape}\nlayers:\n  - conv: {layer}\n")
+    assert line == 3
+    assert "is larger than the padded input" in msg
+    assert msg.endswith(f"; shapes are channels first: did you mean `input: {fix}`?")
+    # a channels-first input with the same mistake gets no such hint
+    [(_, _, msg)] = problems("input: [3, 2, 2]\nlayers:\n  - conv: {out: 8, kernel: 3}\n")
+    assert "channels first" not in msg
+
+
 def test_every_problem_is_reported_at_once():
     text = ("input: [1, 28, 28]\n"           # 1
             "layers:\n"                      # 2

@@ -77,6 +77,16 @@ def _tuples(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
+def channels_last_hint(shape: Shape | None) -> str:
+    """``"; ..."`` when ``shape`` looks written channels-last (``[28, 28, 1]``, ``[101, 4]``):
+    striate shapes put the channels first, and such an input only shows up later as a window
+    that does not fit."""
+    if not shape or len(shape) < 2 or shape[-1] not in (1, 3, 4) or shape[0] <= 4:
+        return ""
+    first = [shape[-1], *shape[:-1]]
+    return f"; shapes are channels first: did you mean `input: {first}`?"
+
+
 class _Planner:
     def __init__(self, spec: Spec, loc: Located, problems: Problems) -> None:
         self.spec, self.loc, self.problems = spec, loc, problems
@@ -179,7 +189,11 @@ class _Planner:
             self.infer(cls, kwargs, shapes[0], label)
             out, params, modules = self.measure(cls, kwargs, shapes)
         except StriateError as err:
-            self.problems.add(self.at(path), f"{label}: {err.message}")
+            from striate.layers.errors import ShapeError
+
+            hint = channels_last_hint(self.spec.input_shape) if isinstance(
+                err, ShapeError) else ""
+            self.problems.add(self.at(path), f"{label}: {err.message}{hint}")
             self.shapes[name] = None
             return name
         except (TypeError, ValueError, RuntimeError, OverflowError, IndexError) as err:
