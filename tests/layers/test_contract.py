@@ -101,3 +101,19 @@ def test_shape_preserving_layers_have_no_window_and_no_macs():
         if isinstance(layer, (L.ReLU, L.Tanh, L.BatchNorm2d, L.Dropout, L.Softmax)):
             assert layer.rf() is None
             assert layer.macs(shape) == 0
+
+
+@pytest.mark.parametrize("shape", [(3, 8.5, 8), (True, 8, 8), ("3", 8, 8)])
+def test_a_size_that_is_not_an_integer_is_a_shape_error(shape):
+    with pytest.raises(L.ShapeError, match=r"^Conv2d\(k=3, s=1\): a shape is a tuple of ints"):
+        L.Conv2d(3, 4, 3).output_shape(shape)
+
+
+def test_integral_sizes_of_any_type_are_accepted():
+    import numpy as np
+
+    conv = L.Conv2d(3, 4, 3)
+    expected = (4, 6, 6)  # (8 − 3)/1 + 1 = 6
+    assert conv.output_shape((np.int64(3), 8, 8)) == expected
+    assert conv.output_shape(torch.Size([3, 8, 8])) == expected
+    assert conv.output_shape((3, 8.0, 8)) == expected

@@ -53,3 +53,14 @@ def test_activations():
     assert p.sum().item() == pytest.approx(1.0)
     with pytest.raises(ConfigError, match="Received: inplace='yes'"):
         ReLU("yes")
+
+
+def test_batch_norm_forward_with_the_wrong_channels_is_a_shape_error():
+    # torch alone says "running_mean should contain 4 elements not 3"
+    with pytest.raises(ShapeError, match=r"^BatchNorm2d\(3\) expects 3 input channels but "
+                       r"received shape \(4, 4, 4\) \(4 channels\); set num_features=4"):
+        BatchNorm2d(3)(torch.ones(2, 4, 4, 4))
+    with pytest.raises(ShapeError, match=r"expects a per-sample input \(C, H, W\)"):
+        BatchNorm2d(3)(torch.ones(2, 3, 4))
+    with pytest.raises(ShapeError, match=r"^BatchNorm1d\(5\) expects 5 input channels"):
+        BatchNorm1d(5)(torch.ones(2, 6))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 import torch
@@ -39,10 +40,19 @@ def probability(name: str, value: Any) -> float:
     return float(value)
 
 
+def _size(value: Any) -> int:
+    """One size: an int (NumPy's and torch's too) or an integral float; 8.5 is an error."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool):
+        raise TypeError("a size is not a bool")
+    return operator.index(value)
+
+
 def as_shape(in_shape: Any, layer: str) -> Shape:
     """The per-sample shape as a tuple of positive ints, or a ShapeError."""
     try:
-        shape = tuple(int(s) for s in in_shape)
+        shape = tuple(_size(s) for s in in_shape)
     except (TypeError, ValueError):
         raise ShapeError(f"{layer}: a shape is a tuple of ints. Received: {in_shape!r}") from None
     if any(s <= 0 for s in shape):

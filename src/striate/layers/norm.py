@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 from torch import nn
 
-from striate.layers._util import as_shape, check_channels, check_rank, positive
+from striate.layers._util import (
+    as_shape,
+    check_channels,
+    check_rank,
+    positive,
+    rethrow_shape,
+    torch_forward,
+)
 from striate.layers.base import Layer, Shape
 from striate.layers.errors import ConfigError, ShapeError
 from striate.layers.registry import register_layer
@@ -30,6 +38,14 @@ class _BatchNormBase(Layer):
         _check_eps_momentum(eps, momentum)
         super().__init__(positive("num_features", num_features), eps, momentum, affine,
                          track_running_stats)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        try:
+            return torch_forward(self, x)
+        except (RuntimeError, ValueError) as err:
+            # torch's "running_mean should contain 4 elements not 3" becomes a ShapeError
+            rethrow_shape(self, x, err)
+            raise
 
     def config(self) -> dict[str, Any]:
         return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum,
