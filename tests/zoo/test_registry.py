@@ -45,6 +45,15 @@ def test_unknown_name_suggests_close_names():
         zoo.info("lenet")
 
 
+@pytest.mark.parametrize(("typed", "meant"), [("VGG16", "vgg16"), ("ResNet-50", "resnet50"),
+                                           ("mobilenet-v1", "mobilenet_v1")])
+def test_names_in_another_case_or_spelling_are_suggested(typed, meant):
+    # the paper's spelling found no suggestion at all ("VGG16" is not close to "vgg16")
+    with pytest.raises(ConfigError, match=rf"unknown zoo model '{typed}'; did you mean "
+                                          rf"{meant}\? "):
+        zoo.create(typed)
+
+
 def test_unknown_option_lists_the_options():
     with pytest.raises(ConfigError, match=r"lenet5: unknown option 'orignal'; did you mean "
                                           r"original\? its options are: original"):
@@ -61,6 +70,26 @@ def test_bad_num_classes(bad):
 def test_bad_input_shape(bad):
     with pytest.raises(ConfigError, match=r"lenet5: input_shape must be 3 positive integers"):
         zoo.create("lenet5", input_shape=bad)
+
+
+@pytest.mark.parametrize(("name", "shape", "fixed"), [
+    ("lenet5", (28, 28, 1), "(1, 28, 28)"), ("resnet20", (32, 32, 3), "(3, 32, 32)"),
+    ("deepbind", (101, 4), "(4, 101)")])
+def test_a_channels_last_input_shape_is_refused_with_the_fix(name, shape, fixed):
+    # resnet20 used to build a 32-channel net on 32x3 inputs without a word
+    with torch.device("meta"), pytest.raises(ConfigError) as err:
+        zoo.create(name, input_shape=shape)
+    assert str(err.value) == (f"{name}: input_shape {shape} looks channels-last; striate "
+                              f"shapes are channels first, like {zoo.info(name).input_shape}: "
+                              f"use {fixed}")
+
+
+def test_smallest_input_of_a_non_square_input_counts_from_its_short_side():
+    # a 32x8 input fails at pool4; the answer is 32x32 (it said 33x33 for any too-narrow
+    # input whose long side was 32, because the search started above the long side)
+    with torch.device("meta"), pytest.raises(ShapeError) as err:
+        zoo.create("vgg16", input_shape=(3, 32, 8))
+    assert str(err.value).endswith("the smallest input vgg16 accepts is 32x32")
 
 
 def test_too_small_input_is_one_line_with_layer_formula_and_smallest_size():

@@ -141,9 +141,3 @@ def _stream(url: str, path: Path, remote: Remote, algo: str, want: str) -> str:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
     return digest.hexdigest()
-
-
-def ensure_folder(folder: Path) -> Path:
-    """Create a data set folder (and its parents) if needed."""
-    os.makedirs(folder, exist_ok=True)
-    return folder

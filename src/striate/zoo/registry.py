@@ -113,7 +113,11 @@ def register(
 def _entry(name: str) -> _Entry:
     _load_families()
     if name not in _MODELS:
-        close = difflib.get_close_matches(name, list(_MODELS), n=3, cutoff=0.5)
+        # compare lower-case and without separators: "VGG16", "ResNet-50" are near misses
+        folded = {m.replace("_", ""): m for m in _MODELS}
+        key = str(name).lower().replace("-", "").replace("_", "")
+        close = [folded[key]] if key in folded else difflib.get_close_matches(
+            str(name).lower(), list(_MODELS), n=3, cutoff=0.5)
         hint = f"; did you mean {' or '.join(close)}?" if close else ""
         raise ConfigError(
             f"unknown zoo model {name!r}{hint} (`striate zoo list` shows all {len(_MODELS)})"
@@ -184,7 +188,14 @@ def _check_input_shape(name: str, shape: Any, default: tuple[int, ...]) -> tuple
             f"{name}: input_shape must be {len(default)} positive integers like "
             f"{tuple(default)}. Received: {shape!r}"
         )
-    return tuple(shape)
+    shape = tuple(shape)
+    if (len(shape) >= 2 and default[0] <= 4 and shape[-1] == default[0]
+            and shape[0] != default[0] and shape[0] > 4):
+        # (H, W, C) as NumPy / Keras / PIL write it; a 32-channel 32x3 input is not meant
+        fixed = (shape[-1], *shape[:-1])
+        raise ConfigError(f"{name}: input_shape {shape} looks channels-last; striate shapes "
+                          f"are channels first, like {tuple(default)}: use {fixed}")
+    return shape
 
 
 def create(
@@ -288,7 +299,8 @@ def _smallest_input(entry: _Entry, classes: int, shape: tuple[int, ...],
             return False
         return True
 
-    low, high = max(shape[1:]), 4096
+    # a square of the shortest side fails too (a 32x3 input says nothing about 32x32)
+    low, high = min(shape[1:]), 4096
     if not fits(high):
         return None
     while high - low > 1:
