@@ -114,7 +114,7 @@ def test_residual_configuration_errors():
     with pytest.raises(ConfigError) as err:
         BasicBlock(16, 32, shortcut="identity")
     assert str(err.value) == (
-        "shortcut='identity' needs in_channels == out_channels and stride=1; use "
+        "BasicBlock: shortcut='identity' needs in_channels == out_channels and stride=1; use "
         "shortcut='projection' or 'zero_pad'. Received: in_channels=16, out_channels=32, stride=1"
     )
     with pytest.raises(ConfigError, match="Received: shortcut='option_c'"):

@@ -117,3 +117,24 @@ def test_integral_sizes_of_any_type_are_accepted():
     assert conv.output_shape((np.int64(3), 8, 8)) == expected
     assert conv.output_shape(torch.Size([3, 8, 8])) == expected
     assert conv.output_shape((3, 8.0, 8)) == expected
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: L.Conv2d(0, 4, 3),
+     "Conv2d: in_channels must be a positive integer. Received: in_channels=0"),
+    (lambda: L.Dense(0), "Dense: out_features must be a positive integer. Received: "
+     "out_features=0"),
+    (lambda: L.BatchNorm2d(0), "BatchNorm2d: num_features must be a positive integer. "
+     "Received: num_features=0"),
+    (lambda: L.ConvTranspose1d(1, 1, 3, output_padding=1), "ConvTranspose1d: output_padding"),
+    # a block names its own option, not the argument of the conv inside it
+    (lambda: L.blocks.Fire(64, 0, 64, 64),
+     "Fire: squeeze must be a positive integer. Received: squeeze=0"),
+    (lambda: L.blocks.InceptionBlock(192, 64, 96, 0, 16, 32, 32),
+     "InceptionBlock: c3 must be a positive integer. Received: c3=0"),
+])
+def test_constructor_errors_name_the_layer(make, message):
+    with pytest.raises(L.ConfigError) as info:
+        make()
+    assert str(info.value).startswith(message)
+    assert "\n" not in str(info.value)

@@ -28,9 +28,13 @@ never write a second formula.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from striate.layers.errors import ConfigError
 
 Shape = tuple[int, ...]
 
@@ -53,8 +57,30 @@ class RFParams:
         return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation, strict=True))
 
 
+def _naming_the_layer(init: Callable[..., None]) -> Callable[..., None]:
+    """Wrap a constructor so that its ConfigError says which layer refused the argument:
+    ``Conv2d: in_channels must be a positive integer. Received: in_channels=0``."""
+
+    @functools.wraps(init)
+    def checked(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            init(self, *args, **kwargs)
+        except ConfigError as err:
+            # The innermost layer names it: a block's bad option is refused by its conv.
+            raise err.at(type(self).__name__) from None
+
+    checked.names_the_layer = True  # type: ignore[attr-defined]
+    return checked
+
+
 class Layer:
     """Mixin of the arithmetic methods; the defaults describe a shape-preserving layer."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None and not getattr(init, "names_the_layer", False):
+            cls.__init__ = _naming_the_layer(init)  # type: ignore[method-assign]
 
     def output_shape(self, in_shape: Shape, *, strict: bool = False) -> Shape:
         """Per-sample output shape for a per-sample input shape.
