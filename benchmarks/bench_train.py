@@ -73,18 +73,10 @@ class TestClock(Callback):
         self.paused += time.perf_counter() - t0
 
 
-def bench_a() -> None:
-    """LeNet-5: tutorial loop vs striate's default recipe, time to the loop's accuracy."""
+def _plain_lenet(train, x_test, y_test, prep) -> list[tuple[float, float]]:
+    """The tutorial loop; (seconds so far, test accuracy) after each of its 10 epochs."""
     from torch.utils.data import DataLoader, TensorDataset
 
-    train, test = demo_data()
-
-    def prep(x: torch.Tensor) -> torch.Tensor:  # the tutorial's ToTensor + Pad(2)
-        return F.pad(x.float() / 255.0, (2, 2, 2, 2))
-
-    torch.set_num_threads(THREADS)
-    x_test, y_test = prep(test.x), test.y
-    # --- the plain loop of a tutorial ---
     model = demo_model(0)
     loader = DataLoader(TensorDataset(prep(train.x), train.y), batch_size=64, shuffle=True,
                         generator=torch.Generator().manual_seed(0))
@@ -99,37 +91,59 @@ def bench_a() -> None:
         t0 = time.perf_counter()
         points.append((t0 - start, test_accuracy(model, x_test, y_test)))
         start += time.perf_counter() - t0  # evaluation not counted
-    target = points[-1][1]
-    plain_time = next(t for t, a in points if a >= target)
-    print(f"(a) plain loop (DataLoader, Adam 1e-3, batch 64, 10 epochs, "
-          f"{torch.get_num_threads()} threads): final test accuracy {100 * target:.2f}%, "
-          f"reached after {plain_time:.2f}s")
-    # --- striate: the default recipe, shortest schedule that reaches the target ---
-    x_norm = None
+    return points
+
+
+def _striate_lenet(train, test, epochs: int) -> list[tuple[float, float]]:
+    """striate's default recipe for ``epochs``; (seconds, test accuracy) per epoch."""
+    cfg = TrainConfig(epochs=epochs, progress=False, threads=THREADS)
+    probe = Trainer(demo_model(0), cfg)
+    probe._prepare(train, None)  # the run's normalisation, for the test clock
+    trainer = Trainer(demo_model(0), cfg)
+    clock = TestClock(probe.preprocess(test.x), test.y)
+    trainer.callbacks.append(clock)
+    trainer.fit(train)
+    return clock.points
+
+
+def bench_a(repeats: int = 3) -> None:
+    """LeNet-5: tutorial loop vs striate's default recipe, time to the loop's accuracy.
+
+    The two alternate ``repeats`` times and each keeps its fastest time, so that load
+    from other processes hits both alike.
+    """
+    train, test = demo_data()
+    torch.set_num_threads(THREADS)
+
+    def prep(x: torch.Tensor) -> torch.Tensor:  # the tutorial's ToTensor + Pad(2)
+        return F.pad(x.float() / 255.0, (2, 2, 2, 2))
+
+    x_test = prep(test.x)
+    plain = _plain_lenet(train, x_test, test.y, prep)
+    target = plain[-1][1]
+    # the shortest schedule of the default recipe whose test accuracy reaches the target
     for epochs in (2, 3, 4, 6, 8, 10, 15, 25):
-        cfg = TrainConfig(epochs=epochs, progress=False, threads=THREADS)
-        trainer = Trainer(demo_model(0), cfg)
-        if x_norm is None:
-            trainer._prepare(train, None)  # to know the normalisation for the test clock
-            x_norm = trainer.preprocess(test.x)
-            trainer = Trainer(demo_model(0), cfg)
-        clock = TestClock(x_norm, y_test)
-        trainer.callbacks.append(clock)
-        trainer.fit(train)
-        reached = [t for t, a in clock.points if a >= target]
-        threads = torch.get_num_threads()
-        line = (f"    striate default recipe, {epochs} epochs ({threads} threads): final "
-                f"test accuracy {100 * clock.points[-1][1]:.2f}% after "
-                f"{clock.points[-1][0]:.2f}s")
-        if reached:
-            line += f"; reached {100 * target:.2f}% after {reached[0]:.2f}s"
-        print(line)
-        if reached:
-            print(f"(a) striate reaches the plain loop's {100 * target:.2f}% "
-                  f"{plain_time / reached[0]:.2f}x sooner ({reached[0]:.2f}s vs "
-                  f"{plain_time:.2f}s); target >= 3x")
-            return
-    print("(a) striate did not reach the plain loop's accuracy")
+        ours = _striate_lenet(train, test, epochs)
+        if any(a >= target for _, a in ours):
+            break
+    else:
+        print("(a) striate did not reach the plain loop's accuracy")
+        return
+    plain_times = [next(t for t, a in plain if a >= target)]
+    our_times = [next(t for t, a in ours if a >= target)]
+    for _ in range(repeats - 1):
+        plain_times.append(next(t for t, a in _plain_lenet(train, x_test, test.y, prep)
+                                if a >= target))
+        our_times.append(next(t for t, a in _striate_lenet(train, test, epochs)
+                              if a >= target))
+    p, o = min(plain_times), min(our_times)
+    print(f"(a) plain loop (DataLoader over TensorDataset, Adam 1e-3, batch 64, 10 epochs): "
+          f"final test accuracy {100 * target:.2f}%, reached after {p:.2f}s "
+          f"(best of {[round(t, 2) for t in plain_times]})")
+    print(f"    striate default recipe, {epochs}-epoch schedule: reached {100 * target:.2f}% "
+          f"after {o:.2f}s (best of {[round(t, 2) for t in our_times]}); final "
+          f"{100 * ours[-1][1]:.2f}%")
+    print(f"(a) ratio {p / o:.2f}x sooner (target >= 3x)")
 
 
 def bench_b(steps: int = 12, batch: int = 128) -> None:
@@ -159,16 +173,22 @@ def bench_b(steps: int = 12, batch: int = 128) -> None:
             opt.step()
         return n / (time.perf_counter() - t0)
 
-    plain_epoch()  # warm-up
-    plain = max(plain_epoch() for _ in range(2))
-    # --- striate ---
-    cfg = TrainConfig(epochs=3, batch_size=batch, optimizer="sgd", lr=0.05,
+    # --- striate, with a plain epoch run after each of its epochs (interleaved, so that
+    # load from other processes hits both alike); each side keeps its best epoch ---
+    plain_rates: list[float] = []
+
+    class Interleave(Callback):
+        def on_epoch_end(self, trainer, record):
+            plain_rates.append(plain_epoch())
+
+    cfg = TrainConfig(epochs=4, batch_size=batch, optimizer="sgd", lr=0.05,
                       schedule="constant", label_smoothing=0.0, crop_padding=0, rotate=0,
-                      val_fraction=0.0, progress=False, threads=THREADS)
+                      scale=0.0, val_fraction=0.0, progress=False, threads=THREADS)
     torch.manual_seed(0)
-    trainer = Trainer(create("resnet20"), cfg)
+    trainer = Trainer(create("resnet20"), cfg, callbacks=[Interleave()])
     run = trainer.fit((x, y))
     ours = max(r["images_per_s"] for r in run.history[1:])  # epoch 1 is the warm-up
+    plain = max(plain_rates[1:])
     gflops = lambda ips: 3 * macs * 2 * ips / 1e9  # noqa: E731
     print(f"(b) ResNet-20 ({macs / 1e6:.2f} M MACs/image), batch {batch}: plain NCHW "
           f"{plain:.0f} img/s ({gflops(plain):.1f} GFLOP/s, {torch.get_num_threads()} "
