@@ -28,6 +28,15 @@ def test_fasta_with_labels_in_headers(tmp_path):
     assert decode(ds.x[1]) == "ACGTAC"
 
 
+def test_fasta_has_no_test_split(tmp_path):
+    # split="test" used to return the training sequences again: test accuracy = train
+    path = tmp_path / "a.fa"
+    path.write_text(">s1 1\nACGTAC\n>s2 0\nTTTTTT\n")
+    with pytest.raises(DataError, match=r"a.fa: a FASTA file is one split, 'train'; there is no "
+                                        r"'test' split: use .split\(fraction, seed\)"):
+        load_dataset(f"fasta:{path}", split="test")
+
+
 def test_fasta_with_label_file_and_length(tmp_path):
     fa = tmp_path / "seqs.fa"
     fa.write_text(">a\nAAAACCCC\n>b\nGGT\n")

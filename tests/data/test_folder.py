@@ -100,6 +100,10 @@ def test_segmentation_folder_pairs(tmp_path):
     assert np.array_equal(ds.y[0].numpy(), mask)
     small = load_dataset(f"segfolder:{tmp_path}", resize=4)
     assert set(small.y.unique().tolist()) <= {0, 1, 2}  # nearest keeps class indices
+    # PATH/images is the one split: "test" used to return the same pairs again
+    with pytest.raises(DataError, match=r"no test/images sub-folder; use split='train' and "
+                                        r"\.split\(fraction, seed\)"):
+        load_dataset(f"segfolder:{tmp_path}", "test")
     (tmp_path / "images" / "s3.png").write_bytes((tmp_path / "images" / "s1.png").read_bytes())
     with pytest.raises(MissingFileError, match=r"s3.png: no mask .*s3.png"):
         load_dataset(f"segfolder:{tmp_path}")

@@ -187,16 +187,21 @@ def load_fasta_dataset(path: str | os.PathLike[str], split: str = "train",
     line is used so ``name<TAB>label`` works) or, without it, from the last word of each
     header (``>seq17 1``). Labels that are all integers are used as class indices;
     otherwise the sorted distinct strings become the classes. ``length`` trims (keeping the
-    centre) or pads with N (0.25) to a common length. ``split`` is ignored: a FASTA file is
-    one split (use ``.split(fraction, seed)``).
+    centre) or pads with N (0.25) to a common length. A FASTA file is one split, "train"
+    (use ``.split(fraction, seed)``, or a second file for the test sequences).
 
     Shape: x float32 ``(N, 4, L)``.
 
     Raises:
         DataError: sequences of different lengths without ``length``, label count
-            mismatch, headers without labels.
+            mismatch, headers without labels, a split other than "train".
     """
     path = Path(path)
+    if split != "train":
+        # the same sequences as "test" would report training accuracy as test accuracy
+        raise DataError(f"{path}: a FASTA file is one split, 'train'; there is no {split!r} "
+                        "split: use .split(fraction, seed), or give the test sequences their "
+                        "own file (fasta:test.fa)")
     records = read_fasta(path)
     if labels is not None:
         names = _read_labels(Path(labels), len(records))

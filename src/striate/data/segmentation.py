@@ -91,10 +91,15 @@ def load_seg_folder(path: str | os.PathLike[str], split: str = "train",
 
     Raises:
         MissingFileError: no such folder, or an image without its mask.
-        DataError: sizes that differ, mask values beyond the class list.
+        DataError: sizes that differ, mask values beyond the class list, a split other than
+            "train" without its own folder.
     """
     root = Path(path).expanduser()
     base = root / split if (root / split / "images").is_dir() else root
+    if base == root and split != "train" and (root / "images").is_dir():
+        # PATH/images is the one split, "train": a "test" from it would be the same pairs
+        raise DataError(f"{root}: no {split}/images sub-folder; use split='train' and "
+                        f".split(fraction, seed), or add {split}/images and {split}/masks")
     image_dir, mask_dir = base / "images", base / "masks"
     for needed in (image_dir, mask_dir):
         if not needed.is_dir():
