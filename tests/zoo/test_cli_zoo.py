@@ -122,3 +122,19 @@ def test_show_googlenet_with_aux_heads_summarises_inference(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["params"] == out["summary"]["totals"]["params"] == 13_378_280
     assert out["macs"] == out["summary"]["totals"]["macs"]  # the main path only
+
+
+def test_the_errors_shown_in_the_docs_are_real(capsys):
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "zoo.md").read_text()
+    block = doc.split("## Errors", 1)[1].split("```\n", 2)[1]
+    shown = block.strip().splitlines()
+    commands = [["zoo", "show", "resnet05"], ["zoo", "show", "resnet50", "--option",
+                                              "stride=1x1"],
+                ["zoo", "show", "vgg16", "--input", "3x16x16"],
+                ["zoo", "show", "lenet5", "--input", "28x28x1"]]
+    assert len(shown) == len(commands)
+    for argv, line in zip(commands, shown, strict=True):
+        assert main(argv) == 2
+        assert capsys.readouterr().err.strip() == line
