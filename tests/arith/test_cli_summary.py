@@ -85,7 +85,8 @@ def test_forward_failure_names_the_layer_after_the_rows(spec_file, capsys):
     # 1x16x16 → conv 14 → pool 7 → flatten 196, but the dense layer was sized for 100
     line, out = _error(capsys, ["summary", str(spec_file), "--input", "1x16x16"])
     assert line.endswith("expects 100 input features on the last axis but received shape "
-                         "(196,); use in_features=196")
+                         f"(196,); use in_features=196 ({spec_file} was built for --input "
+                         "1x12x12)")
     assert "Flatten" in out
     assert "Linear" not in out
     assert "Dense" not in out.split("\n", 3)[-1]
@@ -161,3 +162,16 @@ def test_rows_of_a_failed_forward_say_their_totals_are_partial(spec_file, capsys
             "only") in out
     assert main(["summary", str(spec_file)]) == 0
     assert "stopped" not in capsys.readouterr().out
+
+
+def test_a_model_folder_on_another_input_says_the_input_it_was_built_for(tmp_path, capsys):
+    import striate
+
+    folder = tmp_path / "lenet"
+    striate.save(zoo.create("lenet5"), folder, input_shape=(1, 32, 32))
+    assert main(["summary", str(folder)]) == 0
+    assert "input 1x32x32" in capsys.readouterr().out
+    # 28x28 digits reach the first dense layer as 16·4·4 = 256 features, not 16·5·5 = 400
+    line, _ = _error(capsys, ["summary", str(folder), "--input", "1x28x28"])
+    assert line.endswith("expects 400 input features on the last axis but received shape "
+                         f"(256,); use in_features=256 ({folder} was built for --input 1x32x32)")

@@ -77,7 +77,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     from striate.arith.format import to_csv, to_markdown, to_table
     from striate.arith.summary import summary
     from striate.arith.trace import parse_shape
-    from striate.layers.errors import ConfigError, StriateError
+    from striate.layers.errors import ConfigError, ShapeError, StriateError
 
     if args.depth is not None and args.depth < 0:
         raise ConfigError(f"--depth {args.depth}: must be 0 or more (0 shows only the totals)")
@@ -95,6 +95,10 @@ def _cmd_summary(args: argparse.Namespace) -> int:
         if partial is not None and args.format == "table":
             partial.error = None  # main() prints the error line itself, on stderr
             sys.stdout.write(render(partial))
+        if isinstance(err, ShapeError) and shape and tuple(shape) != tuple(default):
+            # A spec or model file is sized for its own input; say which one.
+            built = "x".join(map(str, default))
+            raise ShapeError(f"{err} ({args.target} was built for --input {built})") from None
         raise
     sys.stdout.write(render(result))
     return 0
