@@ -106,7 +106,7 @@ def _striate_lenet(train, test, epochs: int) -> list[tuple[float, float]]:
     return clock.points
 
 
-def bench_a(repeats: int = 3) -> None:
+def bench_a(repeats: int = 5) -> None:
     """LeNet-5: tutorial loop vs striate's default recipe, time to the loop's accuracy.
 
     The two alternate ``repeats`` times and each keeps its fastest time, so that load
