@@ -6,8 +6,10 @@ from striate.layers.formulas import (
     conv_params,
     require_fit,
     same_padding,
+    transposed_direct_padding,
     transposed_output,
     window_fit,
+    zero_inserted,
 )
 
 
@@ -50,3 +52,21 @@ def test_conv_params_of_the_notes():
 def test_ceil_mode_like_caffe():
     assert window_fit(112, 3, 2, ceil_mode=True).output == 56
     assert window_fit(6, 3, 2, ceil_mode=True).output == 3
+
+
+def test_transposed_convolution_as_a_direct_one():
+    # notes / Dumoulin & Visin §4: a 2x2 input, 3x3 kernel, stride 2 → insert 1 zero: 3,
+    # pad 3 − 1 − 0 = 2 on each side: 7, slide 3x3 with stride 1: 5 = transposed_output
+    assert zero_inserted(2, 2) == (2 - 1) * 2 + 1 == 3
+    assert transposed_direct_padding(3, 0) == 2
+    assert window_fit(3 + 2 * 2, 3).output == transposed_output(2, 3, 2) == 5
+    # padding 2 on a 3-tap kernel dilated by 2 (k_eff 5): 5 − 1 − 2 = 2; P > k_eff − 1 crops
+    assert transposed_direct_padding(3, 2, dilation=2) == 2
+    assert transposed_direct_padding(3, 3) == -1
+
+
+def test_ceil_mode_overhang():
+    # 5 inputs, 2-wide windows, stride 2, ceil_mode: 3 windows cover 6 cells, 1 past the end
+    fit = window_fit(5, 2, 2, ceil_mode=True)
+    assert (fit.output, fit.overhang, fit.dropped) == (3, 1, 0)
+    assert window_fit(5, 2, 2).overhang == 0  # rounding down never overhangs

@@ -69,9 +69,9 @@ def _conv_padding(module: nn.Module, n: int) -> tuple[tuple[int, ...], tuple[int
     if pad == "valid":
         return (0,) * n, (0,) * n
     if pad == "same":
-        # PyTorch puts the odd extra zero on the right/bottom, as TensorFlow does.
-        total = [d * (k - 1) for k, d in zip(kernel, dilation, strict=True)]
-        return tuple(t // 2 for t in total), tuple(t - t // 2 for t in total)
+        # PyTorch's "same" (stride 1 only) is TensorFlow's: the odd zero on the right/bottom.
+        pads = [formulas.same_padding(1, k, 1, d) for k, d in zip(kernel, dilation, strict=True)]
+        return tuple(b for b, _ in pads), tuple(a for _, a in pads)
     before = _tup(pad, n)
     return before, before
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from striate.layers.errors import ConfigError
+from striate.layers.formulas import effective_kernel
 
 Shape = tuple[int, ...]
 
@@ -54,7 +55,8 @@ class RFParams:
 
     @property
     def effective_kernel(self) -> tuple[int, ...]:
-        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation, strict=True))
+        return tuple(effective_kernel(k, d)
+                     for k, d in zip(self.kernel, self.dilation, strict=True))
 
 
 def _naming_the_layer(init: Callable[..., None]) -> Callable[..., None]:

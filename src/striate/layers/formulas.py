@@ -31,6 +31,7 @@ class WindowFit:
         output: number of window positions (the output size).
         exact: ``(W − k_eff + P_before + P_after)/S + 1`` before rounding.
         dropped: trailing padded inputs that no window covers (0 when it fits exactly).
+        overhang: cells the last window reaches past the padded input (``ceil_mode`` only).
         formula: the formula with the numbers, e.g. ``(7 − 3 + 2·0)/3 + 1 = 2.33``.
     """
 
@@ -38,6 +39,7 @@ class WindowFit:
     exact: float
     dropped: int
     formula: str
+    overhang: int = 0
 
     @property
     def fits(self) -> bool:
@@ -91,7 +93,8 @@ def window_fit(
         output = span // stride + 1
     covered = (output - 1) * stride + k_eff
     dropped = max(size + before + after - covered, 0)
-    return WindowFit(output, exact, dropped, formula)
+    overhang = max(covered - (size + before + after), 0)
+    return WindowFit(output, exact, dropped, formula, overhang)
 
 
 def fit_suggestion(
@@ -166,6 +169,19 @@ def transposed_output(
         output = (W − 1)·S − 2P + d·(k − 1) + 1 + output_padding
     """
     return (size - 1) * stride - 2 * padding + effective_kernel(kernel, dilation) + output_padding
+
+
+def zero_inserted(size: int, stride: int) -> int:
+    """Length after putting ``S − 1`` zeros between neighbouring inputs: ``(W − 1)·S + 1``
+    (the first step of a transposed convolution written as a direct one)."""
+    return (size - 1) * stride + 1
+
+
+def transposed_direct_padding(kernel: int, padding: int = 0, dilation: int = 1) -> int:
+    """Zeros on each side of the zero-inserted input, ``k_eff − 1 − P`` ("pad much" when the
+    forward had no padding; negative means crop), so that a stride-1 window with the flipped
+    kernel gives the transposed convolution."""
+    return effective_kernel(kernel, dilation) - 1 - padding
 
 
 def conv_params(in_channels: int, out_channels: int, kernel: tuple[int, ...], groups: int = 1,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from striate.layers.errors import ConfigError
-from striate.layers.formulas import window_fit
+from striate.layers.formulas import transposed_direct_padding, window_fit, zero_inserted
 from striate.reference.explain import explain_conv
 
 if TYPE_CHECKING:
@@ -86,10 +86,11 @@ def slide_geometry(
     if transposed:
         # The direct equivalent: zeros between inputs, then heavy padding k_eff − 1 − P
         # (negative = crop), then a stride-1 window.
-        kinds = np.full(((h - 1) * e.stride[0] + 1, (w - 1) * e.stride[1] + 1), INSERTED)
+        kinds = np.full((zero_inserted(h, e.stride[0]), zero_inserted(w, e.stride[1])),
+                        INSERTED)
         kinds[::e.stride[0], ::e.stride[1]] = INPUT
-        before = [d * (k - 1) - p for k, d, p in zip(e.kernel_size, e.dilation, e.padding,
-                                                     strict=True)]
+        before = [transposed_direct_padding(k, p, d)
+                  for k, d, p in zip(e.kernel_size, e.dilation, e.padding, strict=True)]
         after = [b + op for b, op in zip(before, e.output_padding, strict=True)]
         kinds = np.pad(kinds, [(max(before[0], 0), max(after[0], 0)),
                                (max(before[1], 0), max(after[1], 0))],
@@ -100,14 +101,10 @@ def slide_geometry(
         title = "zero-inserted, padded input"
     else:
         (ph, pw), step = e.padding, e.stride
-        out = e.output_size
-        if ceil_mode:
-            out = tuple(window_fit(n, k, s, p, d, ceil_mode=True).output for n, k, s, p, d in
-                        zip(e.input_size, e.kernel_size, e.stride, e.padding, e.dilation,
-                            strict=True))
-        extra = [max((o - 1) * s + d * (k - 1) + 1 - n - 2 * p, 0) for o, s, d, k, n, p in
-                 zip(out, e.stride, e.dilation, e.kernel_size, e.input_size, e.padding,
-                     strict=True)]
+        fits = [window_fit(n, k, s, p, d, ceil_mode=ceil_mode) for n, k, s, p, d in
+                zip(e.input_size, e.kernel_size, e.stride, e.padding, e.dilation, strict=True)]
+        out = tuple(f.output for f in fits)
+        extra = [f.overhang for f in fits]
         kinds = np.pad(np.full((h, w), INPUT), [(ph, ph + extra[0]), (pw, pw + extra[1])],
                        constant_values=PADDING)
         title = "padded input" if (ph, pw, *extra) != (0, 0, 0, 0) else "input"

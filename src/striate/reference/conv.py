@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from striate.layers.errors import ConfigError, ShapeError
-from striate.layers.formulas import effective_kernel, transposed_output
+from striate.layers.formulas import transposed_direct_padding, transposed_output, zero_inserted
 from striate.reference._util import Pair, as_batch, out_size, pad_hw, pair
 
 
@@ -190,8 +190,8 @@ def zero_insert(x: np.ndarray, stride: Pair) -> np.ndarray:
     """
     sh, sw = pair("stride", stride)
     x = np.asarray(x)
-    out = np.zeros((*x.shape[:-2], (x.shape[-2] - 1) * sh + 1, (x.shape[-1] - 1) * sw + 1),
-                   dtype=x.dtype)
+    out = np.zeros((*x.shape[:-2], zero_inserted(x.shape[-2], sh),
+                    zero_inserted(x.shape[-1], sw)), dtype=x.dtype)
     out[..., ::sh, ::sw] = x
     return out
 
@@ -255,7 +255,7 @@ def transposed_as_direct(
             f"the transposed convolution's output would be {sizes[0]}x{sizes[1]}: "
             f"(W − 1)·S − 2P + d·(k − 1) + 1 ≤ 0; use less padding"
         )
-    before = tuple(effective_kernel(k, d) - 1 - p
+    before = tuple(transposed_direct_padding(k, p, d)
                    for k, d, p in zip((kh, kw), dilation, padding, strict=True))
     after = tuple(b + op for b, op in zip(before, output_padding, strict=True))
     x_direct = pad_hw(zero_insert(x, stride), before, after)

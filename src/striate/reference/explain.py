@@ -23,8 +23,10 @@ from striate.layers.formulas import (
     effective_kernel,
     fit_suggestion,
     require_fit,
+    transposed_direct_padding,
     transposed_output,
     window_fit,
+    zero_inserted,
 )
 from striate.reference.matrix import connection_index
 
@@ -186,8 +188,8 @@ def _transposed_axis(axis: str, size: int, k: int, s: int, p: int, d: int,
             f"{axis} axis: the transposed convolution's output {formula} is not positive; "
             f"use less padding or a larger kernel"
         )
-    inserted = (size - 1) * s + 1
-    heavy = k_eff - 1 - p
+    inserted = zero_inserted(size, s)
+    heavy = transposed_direct_padding(k, p, d)
     if heavy >= 0:
         pad_txt = f"pad with k_eff − 1 − P = {k_eff} − 1 − {p} = {heavy} zero(s) on each side"
     else:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from striate.layers.errors import ConfigError, ShapeError
-from striate.layers.formulas import effective_kernel
+from striate.layers.formulas import window_fit
 from striate.reference._util import Pair, as_batch, out_size, pad_hw, pair
 
 
@@ -42,8 +42,8 @@ def _geometry(x: np.ndarray, kernel_size: Pair, stride: Pair | None, padding: Pa
                     f"of an input of {size}); use less padding or dilation"
                 )
     # With ceil_mode the last window may stick out past the padding: pad a little more.
-    extra = tuple(max((o - 1) * s + effective_kernel(k, d) - size - 2 * p, 0) for o, s, k, d,
-                  size, p in zip(out, stride, kernel, dilation, (h, w), padding, strict=True))
+    extra = tuple(window_fit(size, k, s, p, d, ceil_mode).overhang for size, k, s, p, d in
+                  zip((h, w), kernel, stride, padding, dilation, strict=True))
     return kernel, stride, padding, dilation, out, extra
 
 
