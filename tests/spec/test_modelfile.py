@@ -82,6 +82,38 @@ def test_zoo_models_are_saved_by_name(tmp_path):
     assert main(["check", str(path)]) == 0
 
 
+def test_a_sequential_of_striate_layers_loads_back(tmp_path):
+    # save wrote the Sequential's own tensor names (0.weight) and load, which builds the
+    # spec (conv1.weight), refused the folder it had just written
+    from striate.layers import BatchNorm2d, Conv2d, Dense, Flatten, ReLU
+
+    torch.manual_seed(0)
+    seq = torch.nn.Sequential(Conv2d(1, 4, 3), BatchNorm2d(4), ReLU(), Flatten(), Dense(3, 144))
+    seq.train()
+    seq(torch.rand(4, 1, 8, 8))  # running statistics off their defaults
+    path = save(seq, tmp_path / "seq", input_shape=(1, 8, 8))
+    loaded = load(path)
+    x = torch.rand(2, 1, 8, 8)
+    torch.testing.assert_close(loaded(x), seq.eval()(x), rtol=0, atol=0)
+
+
+def test_class_names_must_match_the_outputs(tmp_path, model):
+    with pytest.raises(ModelFileError, match=r"^2 class names for a model with 3 outputs; give "
+                                             r"one name per output, in output order$"):
+        save(model, tmp_path / "m", classes=["a", "b"])
+    assert not (tmp_path / "m").exists()
+    zoo = pytest.importorskip("striate.zoo")
+    with torch.device("meta"):
+        lenet = zoo.create("lenet5", num_classes=4)
+    with pytest.raises(ModelFileError, match="3 class names for a model with 4 outputs"):
+        save(lenet, tmp_path / "z", classes=["a", "b", "c"])
+    # one binary score (DeepBind-style) is named by its two classes
+    binary = build("input: [4, 20]\nlayers:\n  - conv: {out: 2, kernel: 5}\n  - flatten\n"
+                   "  - dense: 1\n")
+    assert load(save(binary, tmp_path / "b", classes=["background", "motif"])
+                ).striate_meta["classes"] == ["background", "motif"]
+
+
 def test_a_model_that_is_neither_spec_nor_zoo_is_refused(tmp_path):
     with pytest.raises(ModelFileError, match="neither built from a spec nor a zoo model"):
         save(torch.nn.Sequential(torch.nn.Linear(2, 2)), tmp_path / "x", input_shape=(2,))

@@ -28,16 +28,17 @@ import torch
 from torch import nn
 
 from striate.layers.errors import StriateError
-
-FORMAT = "striate-model"
-FORMAT_VERSION = 1
-MAX_META_BYTES = 1_000_000
-MAX_ARCH_BYTES = 64_000
-HEADER_SLACK = 16_000_000  # safetensors header and alignment, beyond the tensor bytes
-
-
-class ModelFileError(StriateError, ValueError):
-    """A model file cannot be written or read (exists, malformed, mismatched weights)."""
+from striate.spec.modelformat import (
+    FORMAT,
+    FORMAT_VERSION,
+    HEADER_SLACK,
+    MAX_ARCH_BYTES,
+    MAX_META_BYTES,
+    ModelFileError,
+    check_meta,
+    check_normalization,
+    read_json,
+)
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -71,32 +72,9 @@ def _is_model_folder(path: Path) -> bool:
         return False
 
 
-def _normalization(value: Any) -> dict[str, list[float]] | None:
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        mean, std = value.get("mean"), value.get("std")
-    else:
-        try:
-            mean, std = value
-        except (TypeError, ValueError):
-            raise ModelFileError("normalization must be (mean, std) or {'mean': …, 'std': …}"
-                                 f"; got {value!r}") from None
-    try:
-        # float64 keeps 0.49 as 0.49 (a float32 tensor would store 0.49000000953674316)
-        mean = [float(m) for m in torch.as_tensor(mean, dtype=torch.float64).flatten().tolist()]
-        std = [float(s) for s in torch.as_tensor(std, dtype=torch.float64).flatten().tolist()]
-    except (TypeError, ValueError, RuntimeError):
-        raise ModelFileError(f"normalization mean and std must be numbers; got {value!r}"
-                             ) from None
-    if len(mean) != len(std) or not mean or any(not s > 0 for s in std):
-        raise ModelFileError(f"normalization needs one mean and one positive std per channel; "
-                             f"got mean={mean} std={std}")
-    return {"mean": mean, "std": std}
-
-
 def _architecture(model: nn.Module, input_shape: tuple[int, ...] | None
-                  ) -> tuple[str, bytes, tuple[int, ...] | None]:
+                  ) -> tuple[str, bytes, Any]:
+    """The architecture file's name and bytes, and the spec (None for a zoo model)."""
     from striate.spec.dump import to_spec
     from striate.spec.errors import SpecError
     from striate.spec.network import Network
@@ -109,7 +87,7 @@ def _architecture(model: nn.Module, input_shape: tuple[int, ...] | None
             raise ModelFileError(
                 f"cannot save {type(model).__name__}: it is neither built from a spec nor a "
                 f"zoo model ({err.problems[0].message})") from None
-        return "spec.yaml", spec.to_yaml().encode(), spec.input_shape
+        return "spec.yaml", spec.to_yaml().encode(), spec
     if not isinstance(zoo, dict) or not isinstance(zoo.get("name"), str):
         raise ModelFileError(f"model.zoo_config must be {{'name': …, 'options': {{…}}}}; got "
                              f"{zoo!r}")
@@ -136,6 +114,42 @@ def _tensors(model: nn.Module) -> dict[str, torch.Tensor]:
         seen.add(ident)
         out[key] = tensor
     return out
+
+
+def _as_built(tensors: dict[str, torch.Tensor], spec: Any, model: nn.Module
+              ) -> dict[str, torch.Tensor]:
+    """``tensors`` under the names ``build(spec)`` gives its modules, so that ``load`` finds
+    them: an ``nn.Sequential`` of striate layers calls its first convolution ``0``, the
+    network built from its spec ``conv1``. Same names are kept; otherwise the tensors are
+    matched in order (layers and their parameters come in the same order) and every shape
+    must agree."""
+    from striate.spec.build import build
+
+    built = {k: tuple(v.shape) for k, v in build(spec, device="meta").state_dict().items()}
+    if set(built) == set(tensors):
+        return tensors
+    shapes = [tuple(t.shape) for t in tensors.values()]
+    if list(built.values()) != shapes:
+        raise ModelFileError(f"cannot save {type(model).__name__}: its {len(shapes)} tensors do "
+                             f"not line up with the {len(built)} of the network its spec "
+                             "builds; build the model from a spec (striate.build) and train "
+                             "that")
+    return dict(zip(built, tensors.values(), strict=True))
+
+
+def _check_classes(classes: list[str] | None, spec: Any, model: nn.Module) -> None:
+    """One class name per output channel (two for a single binary score)."""
+    if classes is None:
+        return
+    if spec is not None:
+        out = spec.output_shape
+        outputs = (out[0] if out and isinstance(out[0], tuple) else out) or (None,)
+        n = outputs[0]
+    else:
+        n = (getattr(model, "zoo_config", None) or {}).get("options", {}).get("num_classes")
+    if isinstance(n, int) and len(classes) != n and not (n == 1 and len(classes) == 2):
+        raise ModelFileError(f"{len(classes)} class names for a model with {n} outputs; give "
+                             "one name per output, in output order")
 
 
 def _unwrap(model: nn.Module) -> nn.Module:
@@ -184,14 +198,17 @@ def save(model: nn.Module, path: str | os.PathLike[str], *, classes: list[str] |
                              "replace it, even with force; choose another path")
     shape = input_shape or getattr(model, "default_input_shape", None) or getattr(
         model, "input_shape", None)
-    arch_name, arch_bytes, spec_shape = _architecture(model, tuple(shape) if shape else None)
-    shape = tuple(int(s) for s in (shape or spec_shape or ())) or None
+    arch_name, arch_bytes, spec = _architecture(model, tuple(shape) if shape else None)
+    shape = tuple(int(s) for s in (shape or (spec.input_shape if spec else ()))) or None
+    _check_classes(classes, spec, model)
     tensors = _tensors(model)
+    if spec is not None:
+        tensors = _as_built(tensors, spec, model)
     meta = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "striate_version": __version__,
         "architecture": arch_name,
         "classes": None if classes is None else [str(c) for c in classes],
-        "normalization": _normalization(normalization),
+        "normalization": check_normalization(normalization),
         "input_shape": list(shape) if shape else None,
         "params": sum(p.numel() for p in model.parameters()),
         "metadata": dict(metadata or {}),
@@ -227,43 +244,8 @@ def save(model: nn.Module, path: str | os.PathLike[str], *, classes: list[str] |
     return path
 
 
-def _read_json(path: Path, limit: int) -> Any:
-    size = path.stat().st_size
-    if size > limit:
-        raise ModelFileError(f"{path} is {size:,} bytes; the limit is {limit:,}")
-    try:
-        return json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as err:
-        raise ModelFileError(f"{path} is not valid JSON: {' '.join(str(err).split())[:200]}"
-                             ) from None
-
-
-def _check_meta(meta: Any, where: Path) -> dict[str, Any]:
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ModelFileError(f"{where} is not a striate model's meta.json (format is not "
-                             f"{FORMAT!r})")
-    version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ModelFileError(f"{where}: format_version {version!r} is newer than this striate "
-                             f"reads ({FORMAT_VERSION}); upgrade striate")
-    if meta.get("architecture") not in ("spec.yaml", "architecture.json"):
-        raise ModelFileError(f"{where}: architecture must be spec.yaml or architecture.json, "
-                             f"got {meta.get('architecture')!r}")
-    shape = meta.get("input_shape")
-    if shape is not None and not (isinstance(shape, list) and 1 <= len(shape) <= 3 and all(
-            isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in shape)):
-        raise ModelFileError(f"{where}: input_shape must be 1 to 3 positive sizes, got {shape!r}")
-    classes = meta.get("classes")
-    if classes is not None and not (isinstance(classes, list) and all(
-            isinstance(c, str) for c in classes)):
-        raise ModelFileError(f"{where}: classes must be a list of names")
-    if meta.get("normalization") is not None:
-        meta["normalization"] = _normalization(meta["normalization"])
-    return meta
-
-
 def _zoo_model(folder: Path, device: torch.device | None) -> nn.Module:
-    arch = _read_json(folder / "architecture.json", MAX_ARCH_BYTES)
+    arch = read_json(folder / "architecture.json", MAX_ARCH_BYTES)
     if not (isinstance(arch, dict) and isinstance(arch.get("zoo"), str)
             and isinstance(arch.get("options", {}), dict)):
         raise ModelFileError(f"{folder / 'architecture.json'} must be {{\"zoo\": name, "
@@ -303,7 +285,7 @@ def load(path: str | os.PathLike[str], *, device: str | torch.device | None = No
     if not (folder / "meta.json").is_file():
         raise ModelFileError(f"{folder} is a folder but not a striate model folder (no "
                              "meta.json); give a folder written by striate.save, or a spec file")
-    meta = _check_meta(_read_json(folder / "meta.json", MAX_META_BYTES), folder / "meta.json")
+    meta = check_meta(read_json(folder / "meta.json", MAX_META_BYTES), folder / "meta.json")
     if meta["architecture"] == "spec.yaml":
         from striate.spec.build import build
         from striate.spec.load import load_spec
