@@ -231,3 +231,18 @@ def test_early_stopping_and_restore_best(small):
 
     _, val = split_validation(as_labelled(small), cfg.val_fraction, cfg.seed)
     assert run.evaluate(val).top1 == pytest.approx(max(accs))
+
+
+def test_force_starts_afresh_without_the_old_checkpoints(small, reference, tmp_path):
+    import shutil
+
+    out = tmp_path / "run"
+    shutil.copytree(reference.out, out)  # a finished 24-step run
+    (out / "notes.txt").write_text("mine")
+    short = RESUME_CFG.replace(epochs=1)
+    Trainer(_net(), short, out=out, force=True).fit(small, stop_after=6)
+    from striate.train.checkpoint import latest_checkpoint
+
+    meta, _ = latest_checkpoint(out / "checkpoints")
+    assert meta["step"] == 5  # the new run's, not the old step 24
+    assert (out / "notes.txt").read_text() == "mine"

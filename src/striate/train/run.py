@@ -104,7 +104,25 @@ def prepare_folder(path: str | Path, *, force: bool = False, resume: bool = Fals
         return path
     check_new_folder(path, force)
     path.mkdir(parents=True, exist_ok=True)
+    if force:
+        _forget_previous_run(path)
     return path
+
+
+def _forget_previous_run(path: Path) -> None:
+    """Remove what an earlier run wrote into ``path`` that a new run would not replace.
+
+    Its checkpoints above all: left there, a newer-numbered old checkpoint would outrank
+    the new run's on ``--resume``. Files striate did not write are left alone.
+    """
+    from striate.train.checkpoint import list_checkpoints
+
+    folder = path / "checkpoints"
+    for record in list_checkpoints(folder):
+        for suffix in (".safetensors", ".json"):
+            record.with_suffix(suffix).unlink(missing_ok=True)
+    for name in (folder / "best.safetensors", path / "result.json", path / WEIGHTS_ONLY):
+        name.unlink(missing_ok=True)
 
 
 def check_new_folder(path: str | Path, force: bool = False) -> None:
