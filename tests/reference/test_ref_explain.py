@@ -166,3 +166,15 @@ def test_parsers():
         parse_pair("3x", "--kernel")
     with pytest.raises(ShapeError):
         explain_conv(2, 3)
+
+
+@pytest.mark.parametrize(("word", "hint"), [
+    ("same", "('same' at stride 1 is --padding (K − 1)/2 for an odd kernel, e.g. 1 for 3x3)"),
+    ("valid", "('valid' is --padding 0)"),
+])
+def test_padding_words_of_the_layers_say_which_number_to_write(capsys, word, hint):
+    code, out, err = run(capsys, "--input", "5", "--kernel", "3", "--padding", word)
+    assert code == 2
+    assert out == ""
+    assert err.strip() == (f"striate: error: --padding '{word}' is not a size; write one "
+                           f"integer or HxW with integers ≥ 0, e.g. --padding 1 {hint}")

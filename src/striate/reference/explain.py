@@ -36,6 +36,11 @@ MATRIX_LIMIT = 36
 
 _EXAMPLES = {"--input": "7x7", "--kernel": "3", "--stride": "2", "--padding": "1",
              "--dilation": "2", "--output-padding": "1"}
+# The layers' padding words, which explain takes as numbers: what to write instead.
+_PADDING_WORDS = {
+    "valid": " ('valid' is --padding 0)",
+    "same": " ('same' at stride 1 is --padding (K − 1)/2 for an odd kernel, e.g. 1 for 3x3)",
+}
 _SIZE = re.compile(r"^\s*(-?\d+)\s*(?:[x×,]\s*(-?\d+)\s*)?$")
 
 
@@ -53,9 +58,11 @@ def parse_pair(text: str | int, option: str, *, minimum: int = 1) -> tuple[int, 
     else:
         match = _SIZE.match(str(text))
         if not match:
+            hint = _PADDING_WORDS.get(str(text).strip().lower(), "") \
+                if option == "--padding" else ""
             raise ConfigError(
                 f"{option} {text!r} is not a size; write one integer or HxW with integers "
-                f"≥ {minimum}, e.g. {option} {_EXAMPLES.get(option, '3')}"
+                f"≥ {minimum}, e.g. {option} {_EXAMPLES.get(option, '3')}{hint}"
             )
         values = (int(match[1]), int(match[2] or match[1]))
     if min(values) < minimum:
