@@ -131,6 +131,15 @@ def test_from_unknown_name_suggests_and_duplicates_are_refused():
     assert any("the name 'head' is used twice" in m for m in msgs)
 
 
+def test_a_folder_name_is_not_read_as_spec_text(tmp_path, monkeypatch):
+    # "model" (a folder, no extension) was parsed as the YAML string 'model'
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "model").mkdir()
+    with pytest.raises(SpecError, match=r"^model is a folder; a spec is a .yaml or .json file "
+                                        r"\(for a model folder use striate.load\)$"):
+        load_spec("model")
+
+
 def test_top_level_mistakes():
     msgs = [m for _, _, m in problems("inputs: [1, 2]\nlayer: []\n")]
     assert any("unknown top-level key 'inputs'; did you mean input" in m for m in msgs)

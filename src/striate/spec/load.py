@@ -26,7 +26,8 @@ NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 def _is_file(text: str) -> bool:
     try:
-        return len(text) < 4096 and Path(text).is_file()
+        # a folder counts: its error ("is a folder") beats parsing its name as YAML
+        return 0 < len(text.strip()) < 4096 and Path(text).exists()
     except (OSError, ValueError):  # not a possible path (too long, NUL bytes): spec text
         return False
 
