@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -44,6 +45,15 @@ def test_split_is_stratified_reproducible_and_disjoint():
     assert not any(bytes(r.numpy()) in rows for r in b.x.reshape(len(b), -1))
     c, _ = ds.split(0.8, seed=4)
     assert not torch.equal(a.x, c.x)
+
+
+def test_split_seed_must_be_an_integer():
+    # a string seed escaped as a bare ValueError from int()
+    ds = _toy(n=20)
+    with pytest.raises(DataError, match=r": split seed must be an integer, got 'a'$"):
+        ds.split(0.5, seed="a")
+    a, _ = ds.split(0.5, seed=np.int64(3))  # NumPy integers are integers
+    assert torch.equal(a.x, ds.split(0.5, seed=3)[0].x)
 
 
 def test_subset_and_getitem():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -83,6 +84,17 @@ def test_catalogue():
         assert name in listed
     assert info("cifar10").download
     assert not info("mnist-bundled").download
+
+
+def test_option_values_of_the_wrong_kind_are_data_errors():
+    # length="101" (a quoted YAML value) used to fail deep inside with a TypeError
+    with pytest.raises(DataError, match=r"^dna-motifs: option length must be an integer "
+                                        r"\(default 101\); got length='101'$"):
+        load_dataset("dna-motifs", length="101")
+    with pytest.raises(DataError, match=r"option mutation_rate must be a number"):
+        load_dataset("dna-motifs", mutation_rate="low")
+    small = load_dataset("dna-motifs", num_samples=np.int64(10), positive_fraction=1)
+    assert len(small) == 8  # 80% of 10; NumPy integers and an int for a float are fine
 
 
 def test_dna_motif_option_errors():

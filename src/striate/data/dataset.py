@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -130,6 +131,8 @@ class ArrayDataset:
         if not 0.0 < float(fraction) < 1.0:
             raise DataError(f"{self.name}: split fraction {fraction} must be between 0 and 1 "
                             "(e.g. 0.9 keeps 90% in the first part)")
+        if isinstance(seed, bool) or not isinstance(seed, Integral):
+            raise DataError(f"{self.name}: split seed must be an integer, got {seed!r}")
         gen = torch.Generator().manual_seed(int(seed))
         perm = torch.randperm(len(self), generator=gen)
         if self.y.ndim == 1:

@@ -11,6 +11,7 @@ import importlib
 import inspect
 import os
 from dataclasses import dataclass
+from numbers import Integral, Real
 from typing import Any
 
 from striate.data.dataset import ArrayDataset
@@ -135,7 +136,25 @@ def _check_options(name: str, loader: Any, options: dict[str, Any]) -> None:
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return
     known = [p for p in params if p not in ("split", "root", "download", "path")]
-    for key in options:
+    for key, value in options.items():
         if key not in params or key in ("split", "root", "download", "path"):
             listing = ", ".join(known) if known else "none"
             raise DataError(f"{name}: unknown option {key!r}; its options: {listing}")
+        _check_kind(name, key, value, params[key].default)
+
+
+def _check_kind(name: str, key: str, value: Any, default: Any) -> None:
+    """A number where the default is a number (``length="101"`` from a config file is a
+    typo here, not a length), a switch where it is a switch."""
+    if isinstance(default, bool):
+        ok, kind = isinstance(value, bool), "true or false"
+    elif isinstance(default, int):
+        ok, kind = isinstance(value, Integral) and not isinstance(value, bool), "an integer"
+    elif isinstance(default, float):
+        ok = isinstance(value, Real) and not isinstance(value, bool)
+        kind = "a number"
+    else:
+        return
+    if not ok:
+        raise DataError(f"{name}: option {key} must be {kind} (default {default!r}); got "
+                        f"{key}={value!r}")
