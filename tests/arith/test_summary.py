@@ -320,3 +320,27 @@ def test_shape_strings_as_python_writes_them():
     model = nn.Sequential(nn.Linear(784, 10))
     assert summary(model, "(784,)").input_shapes == [(784,)]
     assert summary(model, "784").input_shapes == [(784,)]
+
+
+@pytest.mark.parametrize("lib", [nn, sl], ids=["torch.nn", "striate"])
+def test_common_input_shape_mistakes_say_what_to_write(lib):
+    model = nn.Sequential(lib.Conv2d(3, 8, 3))
+    # the batch axis left in
+    with pytest.raises(ShapeError, match=r"received shape \(1, 3, 32, 32\); shapes are per "
+                       r"sample, without the batch axis"):
+        summary(model, (1, 3, 32, 32))
+    # channels last, as images are stored
+    with pytest.raises(ShapeError, match=r"received shape \(32, 32, 3\) \(32 channels\); the "
+                       r"channels come first \(channels-last data\?\): use \(3, 32, 32\)$"):
+        summary(model, (32, 32, 3))
+    # a real channel mismatch keeps the usual fix
+    with pytest.raises(ShapeError, match=r"received shape \(1, 32, 32\) \(1 channels\); (use|set) "
+                       r"in_channels=1 or fix the layer before it$"):
+        summary(model, (1, 32, 32))
+
+
+def test_grayscale_input_with_a_batch_axis_is_not_read_as_three_spatial_axes():
+    with pytest.raises(ShapeError, match=r"^0 \(Conv2d\): expects a per-sample input with 3 axes "
+                       r"\(C, …\) but received shape \(1, 1, 28, 28\); shapes are per sample, "
+                       r"without the batch axis: use \(1, 28, 28\)$"):
+        summary(nn.Sequential(nn.Conv2d(1, 8, 3)), (1, 1, 28, 28))

@@ -17,6 +17,7 @@ from torch import nn
 from torch.nn.parameter import is_lazy
 
 from striate.layers import formulas
+from striate.layers._util import channels_fix
 from striate.layers._window import ceil_fix
 from striate.layers.base import Layer
 from striate.layers.errors import ShapeError, StriateError
@@ -180,11 +181,17 @@ def check_input(module: nn.Module, in_shape: Shape, where: str) -> None:
                 f"use in_features={in_shape[-1]}")
         raise ShapeError(f"expects {module.in_features} input features on the last axis but "
                          f"received shape {tuple(in_shape)}; {hint}").at(f"{where} ({name})")
-    if isinstance(module, nn.modules.conv._ConvNd) and len(in_shape) >= 2 and \
-            in_shape[0] != module.in_channels:
+    rank = len(module.kernel_size) + 1 if isinstance(module, nn.modules.conv._ConvNd) else 0
+    if rank and len(in_shape) == rank + 1:
+        # (1, 1, 28, 28) would otherwise read as three spatial axes of a one-channel input
+        raise ShapeError(f"expects a per-sample input with {rank} axes (C, …) but received "
+                         f"shape {tuple(in_shape)}; shapes are per sample, without the batch "
+                         f"axis: use {tuple(in_shape[1:])}").at(f"{where} ({name})")
+    if rank and len(in_shape) >= 2 and in_shape[0] != module.in_channels:
         raise ShapeError(f"expects {module.in_channels} input channels but received shape "
-                         f"{tuple(in_shape)} ({in_shape[0]} channels); use in_channels="
-                         f"{in_shape[0]} or fix the layer before it").at(f"{where} ({name})")
+                         f"{tuple(in_shape)} ({in_shape[0]} channels); "
+                         f"{channels_fix(in_shape, module.in_channels, verb='use')}"
+                         ).at(f"{where} ({name})")
     ranks = {nn.BatchNorm1d: (1, 2), nn.BatchNorm2d: (3,), nn.BatchNorm3d: (4,)}
     for kind, allowed in ranks.items():
         if isinstance(module, kind) and len(in_shape) not in allowed:

@@ -71,12 +71,22 @@ def check_rank(in_shape: Any, rank: int, layer: str, what: str) -> Shape:
     return shape
 
 
+def channels_fix(shape: Shape, expected: int, name: str = "in_channels",
+                 verb: str = "set") -> str:
+    """How to fix a channel mismatch: channels-last data (``(224, 224, 3)``), else another
+    ``name``. (A shape with its batch axis fails the rank check before this.)"""
+    shape = tuple(shape)
+    if len(shape) > 1 and shape[-1] == expected:
+        return f"the channels come first (channels-last data?): use {(shape[-1], *shape[:-1])}"
+    return f"{verb} {name}={shape[0]} or fix the layer before it"
+
+
 def check_channels(shape: Shape, expected: int, layer: str, name: str = "in_channels") -> None:
     """The first axis must hold ``expected`` channels."""
     if shape[0] != expected:
         raise ShapeError(
             f"{layer} expects {expected} input channels but received shape {shape} "
-            f"({shape[0]} channels); set {name}={shape[0]} or fix the layer before it"
+            f"({shape[0]} channels); {channels_fix(shape, expected, name)}"
         )
 
 
