@@ -45,6 +45,24 @@ def test_check_a_model_folder(tmp_path, capsys):
     assert "31,066 parameters" in capsys.readouterr().out
 
 
+def test_check_a_zoo_model_folder_as_json(tmp_path, capsys):
+    # --format json printed the text line for zoo model folders
+    import json
+
+    import torch
+
+    from striate import zoo
+    from striate.spec.modelfile import save
+
+    torch.manual_seed(0)
+    path = save(zoo.create("lenet5", num_classes=3), tmp_path / "lenet")
+    assert main(["check", "--format", "json", str(path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    # LeNet-5 with 3 classes: 61,706 − 84·10 − 10 + 84·3 + 3
+    assert out == {"ok": True, "file": str(path), "zoo": "lenet5", "params": 61_706 - 850 + 255,
+                   "options": {"num_classes": 3, "input_shape": [1, 32, 32], "original": False}}
+
+
 def test_check_a_folder_that_is_not_a_model(tmp_path, capsys):
     # used to say only "<folder>/meta.json: No such file or directory"
     assert main(["check", str(tmp_path)]) == 2

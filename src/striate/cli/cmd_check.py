@@ -40,7 +40,12 @@ def run(args: argparse.Namespace) -> int:
             # a zoo model folder, or not a model folder at all (load says which)
             model = load(folder, device="meta")
             params = sum(p.numel() for p in model.parameters())
-            print(f"OK {folder}: zoo model, {params:,} parameters")
+            if args.format == "json":
+                zoo = getattr(model, "zoo_config", None) or {}
+                print(json.dumps({"ok": True, "file": str(folder), "zoo": zoo.get("name"),
+                                  "options": zoo.get("options"), "params": params}, indent=2))
+            else:
+                print(f"OK {folder}: zoo model, {params:,} parameters")
             return 0
         path = folder / "spec.yaml"
     try:
