@@ -247,3 +247,15 @@ def test_span_takes_one_index_per_axis_or_one_int():
     assert field.span((0, 1)) == ((-90, 121), (-58, 153))
     with pytest.raises(ConfigError, match=r"unit \(1, 2, 3\) has 3 axes but the field has 2"):
         field.span((1, 2, 3))
+
+
+def test_a_bad_input_names_the_layer_as_the_summary_does():
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Conv2d(8, 8, 7))
+    with pytest.raises(ShapeError) as from_fields:
+        receptive_fields(model, (3, 6, 6))
+    with pytest.raises(ShapeError) as from_summary:
+        summary(model, (3, 6, 6))
+    # 6 − 3 + 1 = 4 rows reach the 7x7 convolution
+    assert str(from_fields.value) == str(from_summary.value) == (
+        "2 (Conv2d k=7 s=1): the window (7) is larger than the padded input (4): "
+        "(4 − 7 + 2·0)/1 + 1 = -2; use a smaller kernel or more padding")

@@ -391,11 +391,16 @@ def receptive_fields(model: nn.Module, input_shape: object = None
         output. Modules after an upsampling layer (not a window of the input) are left out.
 
     Raises:
-        ShapeError: where paths with different effective strides meet.
+        ShapeError: where paths with different effective strides meet, or where the input
+            does not fit a layer (named as in the summary).
     """
     input_shape = trace.default_shape(model, input_shape)
     with trace.lazy_on_meta(model) as runnable:
-        fields, notes = analyse(runnable, input_shape)
+        # The recorded forward locates a bad input at its layer before fx runs.
+        result = trace.run(runnable, trace.input_shapes(input_shape))
+        if result.error is not None:
+            raise result.error
+        fields, notes = analyse(runnable, input_shape, result.calls)
     for text in notes:
         if "cannot be traced" in text:
             warnings.warn(text, stacklevel=2)
