@@ -22,6 +22,9 @@ def test_names_and_info():
     assert info.input_shape == (3, 224, 224)
     assert "Simonyan" in info.paper
     assert zoo.names(family="VGG") == [n for n in names if n.startswith("vgg")]
+    # `striate zoo list --family resnet` found nothing: families match in any letter case
+    assert zoo.names(family="resnet") == zoo.names(family="ResNet") == [
+        "resnet18", "resnet34", "resnet50", "resnet101", "resnet152"]
 
 
 def test_create_sets_zoo_config_and_default_input():

@@ -130,10 +130,12 @@ def _load_families() -> None:
 
 
 def names(family: str | None = None) -> list[str]:
-    """The registered model names, oldest paper first (optionally of one family)."""
+    """The registered model names, oldest paper first (optionally of one family, in any
+    letter case: ``resnet`` is ``ResNet``)."""
     _load_families()
     order = sorted(_MODELS, key=lambda n: _MODELS[n].info.year)  # stable: registration order
-    return [n for n in order if family is None or _MODELS[n].info.family == family]
+    want = None if family is None else str(family).lower()
+    return [n for n in order if want is None or _MODELS[n].info.family.lower() == want]
 
 
 def info(name: str) -> ModelInfo:
