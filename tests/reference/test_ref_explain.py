@@ -98,6 +98,9 @@ def test_transposed_derivation(capsys):
     assert "slide the flipped kernel with stride 1: (7 − 3 + 2·0)/1 + 1 = 5" in out
     assert "C (4x25)" in out
     assert "as Cᵀ·y (25x4)" in out
+    # the per-axis steps line up as the output-size lines do
+    assert "\n  height: insert S − 1" in out
+    assert "\n  width:  insert S − 1" in out
 
 
 def test_transposed_output_padding_and_crop():

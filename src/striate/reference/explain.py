@@ -204,7 +204,7 @@ def _transposed_axis(axis: str, size: int, k: int, s: int, p: int, d: int,
     if op:
         pad_txt += f" and {op} more after (output padding)"
     padded = inserted + 2 * heavy + op
-    step = (f"{axis}: insert S − 1 = {s - 1} zero(s) between values: ({size} − 1)·{s} + 1 = "
+    step = (f"{axis + ':':7} insert S − 1 = {s - 1} zero(s) between values: ({size} − 1)·{s} + 1 = "
             f"{inserted}; {pad_txt}: {padded}; slide the flipped kernel with stride 1: "
             f"{window_fit(padded, k, 1, 0, d).formula}")
     return AxisDerivation(axis, formula, out), step
