@@ -41,9 +41,10 @@ def test_list_csv_and_md(capsys):
 
 
 def test_unknown_family_exits_2(capsys):
-    assert main(["zoo", "list", "--family", "Resnet"]) == 2
+    # (families match in any letter case, so "Resnet" is ResNet; ResNeXt is not in the zoo)
+    assert main(["zoo", "list", "--family", "ResNeXt"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("striate: error: --family 'Resnet': no such family; families: ")
+    assert err.startswith("striate: error: --family 'ResNeXt': no such family; families: ")
     assert "ResNet" in err
     assert err.count("\n") == 1
 
