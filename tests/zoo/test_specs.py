@@ -18,7 +18,8 @@ def test_the_expected_specs_ship():
                  "alexnet", "zfnet", "vgg16", "googlenet", "resnet50", "mobilenet_v1",
                  "densenet121", "squeezenet1_1", "deepsea", "vgg11", "vgg13", "vgg19",
                  "resnet18", "resnet34", "resnet101", "resnet152", "resnet20", "resnet32",
-                 "resnet44", "resnet56", "resnet110", "densenet169", "densenet201"):
+                 "resnet44", "resnet56", "resnet110", "densenet169", "densenet201",
+                 "squeezenet1_0"):
         assert name in SHIPPED
     assert set(SHIPPED) <= set(zoo.names())
     assert spec_path("fcn8s") is None  # Python-only: skip connections with crops
