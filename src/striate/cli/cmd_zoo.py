@@ -73,13 +73,6 @@ def parse_options(items: list[str]) -> dict[str, Any]:
     return options
 
 
-def _fmt_count(n: int) -> str:
-    for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
-        if n >= size:
-            return f"{n / size:.2f} {unit}"
-    return str(n)
-
-
 def rows(family: str | None = None) -> list[dict[str, Any]]:
     """One dict per zoo model: name, family, year, params, macs (computed), input, description.
 
@@ -110,6 +103,8 @@ def rows(family: str | None = None) -> list[dict[str, Any]]:
 
 
 def _render(table: list[dict[str, Any]], fmt: str) -> str:
+    from striate.arith.format import giga
+
     if fmt == "json":
         return json.dumps(table, indent=2) + "\n"
     if fmt == "csv":
@@ -122,7 +117,7 @@ def _render(table: list[dict[str, Any]], fmt: str) -> str:
         writer.writerows(table)
         return buf.getvalue()
     cells = [[str(r["name"]), r["family"], str(r["year"]), f"{r['params']:,}",
-              _fmt_count(r["macs"]), r["input"], r["description"]] for r in table]
+              giga(r["macs"]), r["input"], r["description"]] for r in table]
     head = ["name", "family", "year", "params", "MACs", "input", "description"]
     if fmt == "md":
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -174,6 +169,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     import torch
 
     from striate import zoo
+    from striate.arith.format import giga
     from striate.arith.summary import summary
     from striate.layers.errors import ConfigError
     from striate.zoo._probe import count
@@ -211,7 +207,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     head = [f"{info.name} — {info.description}", f"paper:   {info.paper}",
             f"family:  {info.family} ({info.year}), task: {info.task}",
             f"input:   {'x'.join(map(str, shape))}", f"options: {opts}",
-            f"params:  {params:,}{published}", f"MACs:    {macs:,} ({_fmt_count(macs)})"]
+            f"params:  {params:,}{published}", f"MACs:    {macs:,} ({giga(macs)})"]
     if args.format == "md":
         from striate.arith.format import to_markdown
 
