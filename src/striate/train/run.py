@@ -249,3 +249,30 @@ def load_run(path: str | Path, device: str | torch.device = "cpu",
                config=TrainConfig.from_dict(info["train"]), data_name=info["data"],
                path=path, history=history, status=result.get("status", "finished"),
                best_epoch=result.get("best_epoch"), info=info)
+
+
+def describe_model(model: nn.Module) -> dict[str, Any]:
+    zoo = getattr(model, "zoo_config", None)
+    info: dict[str, Any] = {"class": f"{type(model).__module__}.{type(model).__qualname__}"}
+    if zoo:
+        info["zoo"] = zoo
+    return info
+
+
+_RESUME_FREE = {"progress", "threads", "device", "checkpoint_every", "eval_batch_size"}
+
+
+def resume_config(saved: dict[str, Any], given: TrainConfig | None) -> TrainConfig:
+    """The saved configuration; given options may only differ where it cannot matter."""
+    old = TrainConfig.from_dict(saved["train"])
+    if given is None:
+        return old
+    new = given.to_dict()
+    for key, value in old.to_dict().items():
+        if key not in _RESUME_FREE and new[key] != value and key != "epochs":
+            raise RunError(f"the run used {key}={value!r}, not {new[key]!r}; resume with the "
+                           "same options (only --epochs may grow)").at(f"--{key.replace('_', '-')}")
+    if new["epochs"] < old.epochs:
+        raise RunError(f"the run was set for {old.epochs} epochs; --epochs cannot shrink on "
+                       "resume").at("--epochs")
+    return given

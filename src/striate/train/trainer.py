@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
-import os
 import signal
 import time
 from collections.abc import Iterator, Sequence
@@ -44,13 +43,23 @@ from striate.train.run import (
     RUN_FORMAT,
     Run,
     RunError,
+    describe_model,
     prepare_folder,
     read_json,
+    resume_config,
     save_model,
     write_json,
     write_metrics,
 )
 from striate.train.schedule import lr_factor
+from striate.train.setup import (
+    build_optimizer,
+    default_threads,
+    epoch_order,
+    mix_seed,
+    resolve_device,
+    resolve_precision,
+)
 
 
 class DivergedError(StriateError):
@@ -59,88 +68,6 @@ class DivergedError(StriateError):
 
 class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl-C during training; a checkpoint was saved first (when the run has a folder)."""
-
-
-def _mix(*values: int) -> int:
-    # a fixed integer hash (Python's hash() of ints is fixed too, but this is explicit)
-    h = 0x9E3779B97F4A7C15
-    for v in values:
-        h = (h ^ (v & 0xFFFFFFFFFFFFFFFF)) * 0xBF58476D1CE4E5B9 & 0xFFFFFFFFFFFFFFFF
-        h ^= h >> 31
-    return h & 0x7FFFFFFFFFFFFFFF
-
-
-def epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
-    """The shuffle of epoch ``epoch``: a permutation of ``n`` derived from (seed, epoch)."""
-    return torch.randperm(n, generator=torch.Generator().manual_seed(_mix(seed, epoch, 1)))
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` is CUDA when available, else the CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise StriateError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N"
-                           ).at("--device") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise StriateError("CUDA is not available on this machine; use --device cpu"
-                           ).at("--device")
-    return device
-
-
-def resolve_precision(name: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype, or None for float32. ``auto``: bf16 (or fp16) on CUDA only."""
-    if name == "fp32" or (name == "auto" and device.type != "cuda"):
-        return None
-    if name == "auto":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if device.type != "cuda" and name == "fp16":
-        raise StriateError("fp16 needs a CUDA device; use --precision bf16 or fp32"
-                           ).at("--precision")
-    return torch.bfloat16 if name == "bf16" else torch.float16
-
-
-def default_threads() -> int:
-    """The cores this process may use, less those other processes keep busy.
-
-    On a shared machine, more intra-op threads than idle cores makes PyTorch's thread pool
-    wait on descheduled threads: a LeNet-5 step measured 10x slower with 2 threads than
-    with 1 on two cores under a load of 9. The 1-minute load average tells how many are
-    busy.
-    """
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    try:
-        busy = round(os.getloadavg()[0])
-    except (AttributeError, OSError):
-        busy = 0
-    return max(1, min(cores, cores - busy))
-
-
-def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    """The optimiser of ``config``; no weight decay on biases and normalisation weights."""
-    decay, no_decay = [], []
-    for p in model.parameters():
-        if p.requires_grad:
-            (decay if p.ndim > 1 else no_decay).append(p)
-    groups = [{"params": decay, "weight_decay": config.weight_decay},
-              {"params": no_decay, "weight_decay": 0.0}]
-    groups = [g for g in groups if g["params"]]
-    if not groups:
-        raise StriateError("the model has no trainable parameters")
-    # foreach: one kernel per step for all tensors (PyTorch enables it only on CUDA)
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum,
-                               nesterov=config.nesterov and config.momentum > 0, foreach=True)
-    if config.optimizer == "rmsprop":
-        return torch.optim.RMSprop(groups, lr=config.lr, momentum=config.momentum,
-                                   foreach=True)
-    cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
-    return cls(groups, lr=config.lr, betas=tuple(config.betas), foreach=True)
 
 
 class Trainer:
@@ -174,7 +101,7 @@ class Trainer:
                 raise RunError("resume needs the run folder; pass out=").at("--resume")
             prepare_folder(self.out, resume=True)
             self.saved = read_json(self.out / CONFIG, "run configuration")
-            config = _resume_config(self.saved, config)
+            config = resume_config(self.saved, config)
         elif self.out is not None:
             prepare_folder(self.out, force=force)
         self.config = config or TrainConfig()
@@ -183,7 +110,7 @@ class Trainer:
             self.callbacks.insert(0, ProgressBar())
         self.input_shape = tuple(input_shape) if input_shape else getattr(
             model, "default_input_shape", None)
-        self.model_info = model_info or _describe(model)
+        self.model_info = model_info or describe_model(model)
         self.extra = dict(extra or {})
         self.device = resolve_device(self.config.device)
         self.amp_dtype = resolve_precision(self.config.precision, self.device)
@@ -381,7 +308,7 @@ class Trainer:
         pre = self.preprocess
         x = pre.scale(xb)
         if self.warp or (augment is not None and augment.enabled):
-            gen = torch.Generator().manual_seed(_mix(cfg.seed, epoch, batch, 2))
+            gen = torch.Generator().manual_seed(mix_seed(cfg.seed, epoch, batch, 2))
             if self.warp:
                 x = rotate_and_scale(x, gen, cfg.rotate, cfg.scale)
             if augment is not None and augment.enabled:
@@ -580,33 +507,6 @@ class Trainer:
             return str(self.saved.get("data", ""))
         return self.data_name
 
-
-
-def _describe(model: nn.Module) -> dict[str, Any]:
-    zoo = getattr(model, "zoo_config", None)
-    info: dict[str, Any] = {"class": f"{type(model).__module__}.{type(model).__qualname__}"}
-    if zoo:
-        info["zoo"] = zoo
-    return info
-
-
-_RESUME_FREE = {"progress", "threads", "device", "checkpoint_every", "eval_batch_size"}
-
-
-def _resume_config(saved: dict[str, Any], given: TrainConfig | None) -> TrainConfig:
-    """The saved configuration; given options may only differ where it cannot matter."""
-    old = TrainConfig.from_dict(saved["train"])
-    if given is None:
-        return old
-    new = given.to_dict()
-    for key, value in old.to_dict().items():
-        if key not in _RESUME_FREE and new[key] != value and key != "epochs":
-            raise RunError(f"the run used {key}={value!r}, not {new[key]!r}; resume with the "
-                           "same options (only --epochs may grow)").at(f"--{key.replace('_', '-')}")
-    if new["epochs"] < old.epochs:
-        raise RunError(f"the run was set for {old.epochs} epochs; --epochs cannot shrink on "
-                       "resume").at("--epochs")
-    return given
 
 
 def fit(model: nn.Module, data: Any, config: TrainConfig | None = None, *,
