@@ -181,3 +181,10 @@ def test_padding_words_of_the_layers_say_which_number_to_write(capsys, word, hin
     assert out == ""
     assert err.strip() == (f"striate: error: --padding '{word}' is not a size; write one "
                            f"integer or HxW with integers ≥ 0, e.g. --padding 1 {hint}")
+
+
+def test_groups_without_channels_is_a_mistake(capsys):
+    code, out, err = run(capsys, "--input", "7", "--kernel", "3", "--groups", "2")
+    assert (code, out) == (2, "")
+    assert err.strip() == ("striate: error: --groups 2 splits channels, and none are given; add "
+                           "--channels IN:OUT with both divisible by 2, e.g. --channels 2:4")

@@ -79,3 +79,15 @@ def test_user_mistakes(capsys, argv, message):
     assert code == 2
     assert message in err
     assert err.count("\n") == 1
+
+
+def test_strict_suggests_ceil_mode_and_accepts_it(capsys):
+    # (112 − 3)/2 + 1 = 55.5: GoogLeNet's Caffe pools round up to 56 and see every input
+    code, _, err = run(capsys, "--input", "112", "--kernel", "3", "--stride", "2", "--strict")
+    assert code == 2
+    assert err.strip() == ("striate: error: height axis: (112 − 3 + 2·0)/2 + 1 = 55.50 does not "
+                           "fit; use stride=1 or ceil_mode=True (--ceil-mode)")
+    code, out, _ = run(capsys, "--input", "112", "--kernel", "3", "--stride", "2", "--strict",
+                       "--ceil-mode")
+    assert code == 0
+    assert "output: 56x56" in out

@@ -248,6 +248,10 @@ def explain_conv(
                           "add --transposed or drop --output-padding")
     if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
         raise ConfigError(f"--groups must be a positive integer. Received: {groups!r}")
+    if channels is None and groups != 1:
+        raise ConfigError(f"--groups {groups} splits channels, and none are given; add "
+                          f"--channels IN:OUT with both divisible by {groups}, e.g. "
+                          f"--channels {groups}:{2 * groups}")
     if channels is not None and (channels[0] % groups or channels[1] % groups):
         raise ConfigError(
             f"--groups {groups} must divide both channel counts {channels[0]}:{channels[1]}; "

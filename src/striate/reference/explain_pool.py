@@ -104,7 +104,8 @@ def explain_pool(
                                    strict=True):
         try:
             if strict:
-                require_fit(n, k, s, p, d)
+                require_fit(n, k, s, p, d, ceil_mode=ceil_mode,
+                            also="" if ceil_mode else "ceil_mode=True (--ceil-mode)")
             down = window_fit(n, k, s, p, d)
             up = window_fit(n, k, s, p, d, ceil_mode=True)
         except ShapeError as err:
