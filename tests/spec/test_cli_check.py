@@ -63,6 +63,20 @@ def test_check_a_zoo_model_folder_as_json(tmp_path, capsys):
                    "options": {"num_classes": 3, "input_shape": [1, 32, 32], "original": False}}
 
 
+def test_json_format_reports_file_and_folder_errors_as_json(tmp_path, capsys):
+    # a missing file or a broken model folder printed a text error under --format json
+    import json
+
+    assert main(["check", "--format", "json", str(tmp_path / "none.yaml")]) == 2
+    out = json.loads(capsys.readouterr().out)
+    assert out == {"ok": False, "problems": [
+        {"file": str(tmp_path / "none.yaml"), "line": None, "column": None,
+         "message": f"{tmp_path / 'none.yaml'}: No such file or directory"}]}
+    assert main(["check", "--format", "json", str(tmp_path)]) == 2
+    (problem,) = json.loads(capsys.readouterr().out)["problems"]
+    assert problem["message"].startswith(f"{tmp_path} is a folder but not a striate model")
+
+
 def test_check_a_folder_that_is_not_a_model(tmp_path, capsys):
     # used to say only "<folder>/meta.json: No such file or directory"
     assert main(["check", str(tmp_path)]) == 2

@@ -29,6 +29,21 @@ def _shape(shape: tuple) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Check the spec; exit status 0 when valid, 2 with every problem listed otherwise."""
+    from striate.layers.errors import StriateError
+
+    try:
+        return _check(args)
+    except (StriateError, FileNotFoundError) as err:
+        if args.format != "json":
+            raise  # the CLI prints it as one `striate: error:` line
+        message = (f"{err.filename}: {err.strerror}" if isinstance(err, FileNotFoundError)
+                   else str(err))
+        print(json.dumps({"ok": False, "problems": [
+            {"file": args.spec, "line": None, "column": None, "message": message}]}, indent=2))
+        return 2
+
+
+def _check(args: argparse.Namespace) -> int:
     from striate.spec.errors import SpecError
     from striate.spec.load import load_spec
     from striate.spec.modelfile import load
