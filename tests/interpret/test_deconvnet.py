@@ -104,6 +104,9 @@ def test_bad_layer_channel_and_input(small_cnn):
         deconvnet(small_cnn, torch.randn(3, 16, 16), "4")
     with pytest.raises(ConfigError, match=r"maps are \(6, 6\); unit \(6, 0\) is outside"):
         deconvnet(small_cnn, x, "4", channel=0, unit=(6, 0))
+    # a 2-D map given one coordinate (--unit 5) says how many it needs, not "outside"
+    with pytest.raises(ConfigError, match=r"2 axes \(6, 6\); unit \(5,\) gives 1 coordinate"):
+        deconvnet(small_cnn, x, "4", channel=0, unit=(5,))
 
 
 def test_save_deconvnet_writes_png_and_refuses_overwrite(small_cnn, tmp_path):

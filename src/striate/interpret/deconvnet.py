@@ -185,8 +185,12 @@ def _keep(act: torch.Tensor, channel: Any, unit: Any, keep: str, layer: str,
             if u is None:
                 pos = int(flat[i, ch].argmax())
             else:
-                if len(u) != len(spatial) or any(not 0 <= a < s for a, s in
-                                                 zip(u, spatial, strict=True)):
+                if len(u) != len(spatial):
+                    raise ConfigError(
+                        f"{layer}'s maps have {len(spatial)} axes {spatial}; unit {tuple(u)} "
+                        f"gives {len(u)} coordinate(s); give {len(spatial)}, e.g. "
+                        f"{','.join('0' * len(spatial))}").at("--unit")
+                if any(not 0 <= a < s for a, s in zip(u, spatial, strict=True)):
                     raise ConfigError(f"{layer}'s maps are {spatial}; unit {tuple(u)} is "
                                       "outside them").at("--unit")
                 pos = int(np.ravel_multi_index(tuple(u), spatial)) if spatial else 0
