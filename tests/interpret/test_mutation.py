@@ -57,6 +57,10 @@ def test_mutation_map_errors_and_png(tmp_path):
         mutation_map(motif_model(), bad)
     with pytest.raises(ConfigError, match="output 2 is outside the model's 1 outputs"):
         mutation_map(motif_model(), one_hot("ACGTACGTACGT"), output=2)
+    # an image model (1-channel Conv2d) given a sequence: the shape and what a map needs
+    image_model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.LazyLinear(1))
+    with pytest.raises(ShapeError, match=r"takes 1 input channel.*needs a model over one-hot"):
+        mutation_map(image_model, one_hot("ACGTACGTACGT"))
     res = mutation_map(motif_model(), one_hot("AAAA" + MOTIF + "CCCC"))
     assert save_mutation_map(res, tmp_path / "m.png").stat().st_size > 1000
 

@@ -86,7 +86,12 @@ def mutation_map(model: nn.Module, sequence: Tensorish, *, output: int = 0,
     seq = torch.as_tensor(np.asarray(sequence), dtype=torch.float32) \
         if isinstance(sequence, np.ndarray) else sequence.float()
     _check_one_hot(seq)
-    check_input(model, tuple(seq.shape))
+    try:
+        check_input(model, tuple(seq.shape))
+    except ShapeError as err:
+        # an image model given a DNA sequence: say what a mutation map needs, not only the shape
+        raise ShapeError(f"{err.message}; a mutation map needs a model over one-hot DNA "
+                         f"(4, L) sequences, such as zoo deepbind", err.where) from None
     length = seq.shape[1]
     device = model_device(model)
     # every (position, base) variant, 4·L of them, run batch_size at a time
