@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from striate.train.atomic import atomic_write_bytes, atomic_write_text
+from striate.fileio import atomic_write_bytes, atomic_write_text
 from striate.train.checkpoint import (
     CheckpointError,
     latest_checkpoint,
@@ -87,7 +87,7 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
         tmp.write_text("half")
         raise OSError("disk full")
 
-    from striate.train.atomic import atomic_write
+    from striate.fileio import atomic_write
 
     with pytest.raises(OSError, match="disk full"):
         atomic_write(target, failing)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 import numpy as np
+
+from striate.fileio import atomic_open
 
 
 def cache_dir() -> Path:
@@ -23,24 +23,12 @@ def dataset_dir(name: str, root: str | os.PathLike[str] | None = None) -> Path:
     return Path(root).expanduser() if root is not None else cache_dir() / name
 
 
-@contextlib.contextmanager
-def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
+def atomic_writer(path: Path) -> contextlib.AbstractContextManager[IO[bytes]]:
     """Write ``path`` through a temporary file in the same folder, then rename it.
 
     A crash or an error leaves either the old file or none, never half a file.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    return atomic_open(path, suffix=".part")
 
 
 def save_arrays(path: Path, **arrays: np.ndarray) -> None:

@@ -4,12 +4,12 @@ atomic PNG writing that never overwrites without ``force``."""
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from striate.fileio import atomic_open
 from striate.interpret._common import grid_side, normalise01
 
 
@@ -41,26 +41,12 @@ def save_figure(fig: Any, path: str | os.PathLike[str], *, force: bool = False,
     """Write a figure as PNG atomically (temp file, fsync, rename) and close it."""
     plt = pyplot()
     out = target_path(path, force)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".png", dir=out.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with atomic_open(out, suffix=".png") as fh:
             fig.savefig(fh, format="png", dpi=dpi, bbox_inches="tight")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a picture is for sharing
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     finally:
         plt.close(fig)
     return out
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def as_image(a: np.ndarray, *, normalise: bool = True) -> tuple[np.ndarray, str | None]:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from striate.fileio import atomic_open
 from striate.layers.errors import ConfigError
 from striate.layers.formulas import transposed_direct_padding, window_fit, zero_inserted
 from striate.reference.explain import explain_conv
@@ -210,20 +210,8 @@ def _write_atomic(path: str | os.PathLike, force: bool, write) -> Path:
         raise ConfigError(f"{path} already exists; pass --force (force=True) to overwrite it")
     if not path.parent.is_dir():
         raise ConfigError(f"{path}: the folder {path.parent} does not exist; create it first")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        # mkstemp creates the file private (0600); give it the mode a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path) as fh:
+        write(fh)
     return path
 
 

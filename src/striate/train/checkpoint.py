@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from striate.fileio import atomic_write_bytes, atomic_write_text
 from striate.layers.errors import StriateError
-from striate.train.atomic import atomic_write_bytes, atomic_write_text
 
 FORMAT = "striate-checkpoint/1"
 _NAME = re.compile(r"^step-(\d{8,})\.json$")

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from striate.train.atomic import atomic_write, atomic_write_text
+from striate.fileio import atomic_write, atomic_write_text
 from striate.train.metrics import Metrics
 
 

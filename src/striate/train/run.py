@@ -22,8 +22,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from striate.fileio import atomic_write_text
 from striate.layers.errors import StriateError
-from striate.train.atomic import atomic_write_text
 from striate.train.config import TrainConfig
 from striate.train.prepare import Preprocess
 
