@@ -17,9 +17,26 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def test_defaults_are_the_demo_recipe():
+def test_defaults_are_the_recipe_and_the_demo_adds_augmentation():
+    from striate.train.demo import DEMO_EPOCHS, demo_config
+
     cfg = TrainConfig()
     assert (cfg.optimizer, cfg.schedule, cfg.label_smoothing) == ("adamw", "onecycle", 0.1)
+    assert (cfg.batch_size, cfg.lr, cfg.ema) == (64, 1e-2, 0.99)
+    # augmentation suits some data and not others: off unless asked for
+    assert (cfg.crop_padding, cfg.rotate, cfg.scale, cfg.flip, cfg.jitter) == (0, 0, 0,
+                                                                               False, 0)
+    demo = demo_config()
+    assert (demo.crop_padding, demo.rotate, demo.scale, demo.flip) == (2, 15, 0.15, False)
+    assert (demo.epochs, demo.lr, demo.batch_size) == (DEMO_EPOCHS, 5e-3, 64)
+
+
+def test_demo_help_names_its_default_epochs():
+    from striate.cli import build_parser
+    from striate.train.demo import DEMO_EPOCHS
+
+    demo = build_parser()._subparsers._group_actions[0].choices["demo"]
+    assert f"(default: {DEMO_EPOCHS})" in demo.format_help()
 
 
 def test_yaml_sets_defaults_and_flags_override(tmp_path):

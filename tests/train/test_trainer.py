@@ -171,7 +171,7 @@ def test_a_new_run_never_reuses_a_non_empty_folder(small, tmp_path):
 
 
 def test_resume_refuses_changed_options(small, reference):
-    with pytest.raises(RunError, match=r"^--lr: the run used lr=0.003, not 0.1"):
+    with pytest.raises(RunError, match=r"^--lr: the run used lr=0.01, not 0.1"):
         Trainer(_net(), RESUME_CFG.replace(lr=0.1), out=reference.out, resume=True)
 
 

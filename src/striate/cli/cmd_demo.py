@@ -20,7 +20,7 @@ def register(subparsers: Any) -> None:
         "misclassified digits, what the network sees).")
     p.add_argument("--out", help="run folder (default: runs/demo, numbered if taken)")
     p.add_argument("--force", action="store_true", help="reuse a non-empty --out folder")
-    p.add_argument("--epochs", type=int, help="training epochs (default: 25)")
+    p.add_argument("--epochs", type=int, help="training epochs (default: 30)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--threads", type=int, default=0,
                    help="CPU threads (default: the idle cores)")

@@ -81,14 +81,23 @@ def optimizer_state(optimizer: torch.optim.Optimizer
     return tensors, {"param_groups": sd["param_groups"], "scalars": scalars}
 
 
+def _like_param(value: torch.Tensor, param: torch.Tensor) -> torch.Tensor:
+    """``value`` laid out in memory as ``param`` is (channels-last weights keep
+    channels-last moments): the fused Adam kernel walks both as flat arrays."""
+    if value.shape != param.shape:
+        return value
+    return torch.empty_like(param, dtype=value.dtype).copy_(value)
+
+
 def load_optimizer_state(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor],
                          meta: dict[str, Any]) -> None:
     """Inverse of :func:`optimizer_state`."""
     state: dict[int, dict[str, Any]] = {}
+    params = [p for group in optimizer.param_groups for p in group["params"]]
     for name, value in tensors.items():
         if name.startswith("optim."):
             _, pid, key = name.split(".", 2)
-            state.setdefault(int(pid), {})[key] = value
+            state.setdefault(int(pid), {})[key] = _like_param(value, params[int(pid)])
     for pid, values in meta["scalars"].items():
         state.setdefault(int(pid), {}).update(values)
     fresh = optimizer.state_dict()["param_groups"]

@@ -91,4 +91,16 @@ def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimi
         return torch.optim.RMSprop(groups, lr=config.lr, momentum=config.momentum,
                                    foreach=True)
     cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
-    return cls(groups, lr=config.lr, betas=tuple(config.betas), foreach=True)
+    # the fused kernel does the whole update in one pass over each tensor: a LeNet-5 step
+    # on the CPU measured 10-15% faster than with foreach (benchmarks/bench_train.py)
+    fused = _fused_adam_supported(model)
+    return cls(groups, lr=config.lr, betas=tuple(config.betas),
+               **({"fused": True} if fused else {"foreach": True}))
+
+
+def _fused_adam_supported(model: nn.Module) -> bool:
+    """Fused Adam(W) runs on CPU tensors from PyTorch 2.4 and on CUDA, float params only."""
+    major, minor = (int(part) for part in torch.__version__.split(".")[:2])
+    params = [p for p in model.parameters() if p.requires_grad]
+    return (major, minor) >= (2, 4) and all(
+        p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params)
