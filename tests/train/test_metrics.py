@@ -35,3 +35,17 @@ def test_class_without_samples_is_nan_not_zero():
     per = Metrics(0.0, 0.5, 1.0, 2, m).per_class
     assert per[0] == 0.5
     assert np.isnan(per[2])
+
+
+def test_curve_legends_say_what_separates_training_from_validation():
+    from striate.train.config import TrainConfig
+    from striate.train.demo import demo_config
+    from striate.train.report import curve_labels
+
+    assert curve_labels(None) == ("training", "validation")
+    assert curve_labels(demo_config()) == ("training (smoothed labels, augmented)",
+                                           "validation (weight average)")
+    plain = TrainConfig(label_smoothing=0.0, ema=0.0)
+    assert curve_labels(plain) == ("training", "validation")
+    assert curve_labels(TrainConfig()) == ("training (smoothed labels)",
+                                           "validation (weight average)")

@@ -246,3 +246,28 @@ def test_force_starts_afresh_without_the_old_checkpoints(small, reference, tmp_p
     meta, _ = latest_checkpoint(out / "checkpoints")
     assert meta["step"] == 5  # the new run's, not the old step 24
     assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_weight_average_is_what_the_run_keeps_and_an_uncopyable_model_is_named(small):
+    import threading
+
+    cfg = TrainConfig(epochs=1, batch_size=32, progress=False, threads=1, val_fraction=0.0)
+    trainer = Trainer(_net(), cfg)
+    run = trainer.fit(small)
+    # the kept model is the average, not the last step's weights
+    kept = run.model.state_dict()
+    averaged = trainer.ema_model.state_dict()
+    assert all(torch.equal(kept[k], averaged[k]) for k in kept)
+
+    class Locked(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = _net()
+            self.lock = threading.Lock()  # deepcopy cannot copy a lock
+
+        def forward(self, x):
+            return self.net(x)
+
+    with pytest.raises(StriateError, match=r"^--ema: the weight average needs a copy"):
+        Trainer(Locked(), cfg).fit(small)
+    assert Trainer(Locked(), cfg.replace(ema=0.0)).fit(small).status == "finished"

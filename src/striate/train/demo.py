@@ -104,7 +104,8 @@ def evaluate_and_report(run: Run, test: Labelled, *, summary_text: str | None,
     result.report = write_report(
         run.path / "report.html", title="striate demo: LeNet-5 on MNIST digits", facts=facts,
         summary_text=summary_text, history=run.history, metrics=metrics, raw=test.x,
-        labels=test.y, probs=probs, extra=result.figures, figure_dir=folder)
+        labels=test.y, probs=probs, extra=result.figures, figure_dir=folder,
+        config=run.config)
     seconds["report"] = time.perf_counter() - started
     return result
 

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from striate.fileio import atomic_write, atomic_write_text
+from striate.train.config import TrainConfig
 from striate.train.metrics import Metrics
 
 
@@ -36,21 +37,35 @@ def _save(fig: Any, path: Path) -> Path:
     return path
 
 
-def plot_learning_curves(history: Sequence[dict[str, Any]], path: Path) -> Path:
+def curve_labels(config: TrainConfig | None) -> tuple[str, str]:
+    """Legends for the training and validation curves: what makes them differ (smoothed
+    labels and augmentation on the training side, the weight average on the other)."""
+    if config is None:
+        return "training", "validation"
+    train = [name for name, on in (
+        ("smoothed labels", config.label_smoothing > 0),
+        ("augmented", config.crop_padding or config.rotate or config.scale or config.flip
+         or config.jitter)) if on]
+    return ("training" + (f" ({', '.join(train)})" if train else ""),
+            "validation" + (" (weight average)" if config.ema else ""))
+
+
+def plot_learning_curves(history: Sequence[dict[str, Any]], path: Path,
+                         config: TrainConfig | None = None) -> Path:
     """Loss and accuracy per epoch, training and validation."""
     plt = _pyplot()
+    train_label, val_label = curve_labels(config)
     epochs = [r["epoch"] for r in history]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.4))
-    ax_loss.plot(epochs, [r["train_loss"] for r in history], "o-", ms=3,
-                 label="training (smoothed labels, augmented)")
+    ax_loss.plot(epochs, [r["train_loss"] for r in history], "o-", ms=3, label=train_label)
     if history and "val_loss" in history[0]:
-        ax_loss.plot(epochs, [r["val_loss"] for r in history], "s-", ms=3, label="validation")
+        ax_loss.plot(epochs, [r["val_loss"] for r in history], "s-", ms=3, label=val_label)
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="Loss")
     ax_loss.legend(fontsize=8)
     ax_acc.plot(epochs, [100 * r["train_acc"] for r in history], "o-", ms=3, label="training")
     if history and "val_acc" in history[0]:
         ax_acc.plot(epochs, [100 * r["val_acc"] for r in history], "s-", ms=3,
-                    label="validation")
+                    label=val_label)
     ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
     ax_acc.legend(fontsize=8)
     for ax in (ax_loss, ax_acc):
@@ -121,8 +136,12 @@ def write_report(path: str | Path, *, title: str, facts: Sequence[tuple[str, str
                  summary_text: str | None, history: Sequence[dict[str, Any]],
                  metrics: Metrics, raw: torch.Tensor, labels: torch.Tensor,
                  probs: torch.Tensor, extra: Sequence[tuple[str, Path]] = (),
-                 figure_dir: str | Path | None = None) -> Path:
-    """Draw the figures and write the self-contained HTML report; returns its path."""
+                 figure_dir: str | Path | None = None,
+                 config: TrainConfig | None = None) -> Path:
+    """Draw the figures and write the self-contained HTML report; returns its path.
+
+    ``config``, the run's options, names what the training and validation curves show.
+    """
     path = Path(path)
     folder = Path(figure_dir) if figure_dir else path.parent / "report"
     folder.mkdir(parents=True, exist_ok=True)
@@ -133,7 +152,7 @@ def write_report(path: str | Path, *, title: str, facts: Sequence[tuple[str, str
     if summary_text:
         sections.append(f"<h2>Model summary</h2><pre>{html.escape(summary_text)}</pre>")
     if history:
-        curves = plot_learning_curves(history, folder / "learning_curves.png")
+        curves = plot_learning_curves(history, folder / "learning_curves.png", config)
         sections.append(f"<h2>Learning curves</h2>{_img(curves)}")
     confusion = plot_confusion(metrics, folder / "confusion_matrix.png")
     sections.append(f"<h2>Test set</h2><pre>{html.escape(metrics.table())}</pre>"

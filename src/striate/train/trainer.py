@@ -354,7 +354,12 @@ class Trainer:
         return value, correct
 
     def _make_ema(self) -> nn.Module:
-        ema = copy.deepcopy(self.model).eval()
+        try:
+            ema = copy.deepcopy(self.model).eval()
+        except Exception as err:  # a module holding something deepcopy cannot copy
+            raise StriateError(f"the weight average needs a copy of the model, and "
+                               f"copy.deepcopy failed ({type(err).__name__}: {err}); "
+                               "train without it with --ema 0").at("--ema") from None
         for p in ema.parameters():
             p.requires_grad_(False)
         mine, theirs = ema.state_dict(), self.model.state_dict()
