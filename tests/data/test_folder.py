@@ -58,9 +58,10 @@ def test_mixed_sizes_error_names_two_files(tmp_path):
         load_dataset(f"folder:{tmp_path}")
     msg = str(info.value)
     assert f"{tmp_path / 'a' / '1.png'} is 32x32 but {tmp_path / 'b' / '2.png'} is 28x40" in msg
-    # no command has a --resize flag: the message names the Python option only
-    assert msg.endswith("pass resize=(H, W) to load_dataset to resize them all, or resize "
-                        "the files to one size")
+    # the fix in both places a user may be: Python and the command line
+    assert msg.endswith("resize them all with resize=(H, W) in load_dataset or "
+                        "--data-option resize=HxW on the command line, or resize the files "
+                        "to one size")
     assert "\n" not in msg
 
 

@@ -155,3 +155,35 @@ def test_truncated_data_file_is_a_one_line_error(tmp_path, capsys):
     assert err.startswith(f"striate: error: {broken}")
     assert len(err.splitlines()) == 1
     assert not out.exists()  # nothing written for a run that could not start
+
+
+def test_data_options_reach_the_loader_and_the_run_remembers_them(tmp_path, capsys):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for cls in ("cat", "dog"):
+        (tmp_path / "pets" / cls).mkdir(parents=True)
+        for i in range(5):
+            size = (10 + i, 12 + i, 3)  # every image a different size
+            Image.fromarray(rng.integers(0, 255, size, dtype=np.uint8)).save(
+                tmp_path / "pets" / cls / f"{i}.png")
+    data = f"folder:{tmp_path / 'pets'}"
+    out = tmp_path / "run"
+    # without a size the loader refuses, and says how to give one here
+    assert main(["train", "lenet5", "--data", data, "--out", str(out), *FAST]) == 2
+    assert "--data-option resize=HxW" in capsys.readouterr().err
+    assert not out.exists()
+    assert main(["train", "lenet5", "--data", data, "--data-option", "resize=16x16",
+                 "--data-option", "channels=1", "--out", str(out), *FAST]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["data_options"] == {"resize": "16x16", "channels": 1}
+    assert config["preprocess"]["raw_shape"] == [1, 16, 16]
+    capsys.readouterr()
+    # evaluate loads the same data the same way without being told again
+    assert main(["evaluate", str(out), "--split", "train", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["count"] == 10
+    assert main(["train", "lenet5", "--data", data, "--data-option", "resize",
+                 "--out", str(tmp_path / "other"), *FAST]) == 2
+    assert capsys.readouterr().err.strip() == ("striate: error: --data-option: expected "
+                                               "KEY=VALUE, got 'resize'; e.g. --data-option "
+                                               "resize=64x64")

@@ -17,6 +17,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--data", help="data set name (default: the run's)")
     p.add_argument("--split", default="test", help="split to evaluate (default: test)")
     p.add_argument("--data-root", help="folder holding the data set's files")
+    p.add_argument("--data-option", action="append", metavar="KEY=VALUE",
+                   help="data set option (default: the run's, for the run's data)")
     p.add_argument("--batch-size", type=int, default=1000, help="samples per batch")
     p.add_argument("--format", choices=("table", "json"), default="table",
                    help="output format")
@@ -26,6 +28,7 @@ def register(subparsers: Any) -> None:
 def run_evaluate(args: argparse.Namespace) -> int:
     """Print the metrics of the run's model on the chosen split."""
     from striate.layers.errors import ConfigError
+    from striate.train.models import parse_options
     from striate.train.prepare import as_labelled, load_named
     from striate.train.run import load_run
 
@@ -33,8 +36,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
         raise ConfigError(f"must be at least 1, got {args.batch_size}").at("--batch-size")
     run = load_run(args.run)
     name = args.data or run.data_name
-    root = args.data_root or (run.info.get("data_root") if name == run.data_name else None)
-    data = as_labelled(load_named(name, args.split, root))
+    same = name == run.data_name
+    root = args.data_root or (run.info.get("data_root") if same else None)
+    options = (parse_options(args.data_option, "--data-option", "resize=64x64")
+               if args.data_option else (run.info.get("data_options") or {}) if same else {})
+    data = as_labelled(load_named(name, args.split, root, options))
     metrics = run.evaluate(data, batch_size=args.batch_size)
     if args.format == "json":
         print(json.dumps({"run": str(args.run), "data": name, "split": args.split,

@@ -22,6 +22,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--data", help="data set name (mnist-bundled, digits, cifar10, "
                    "folder:PATH, ...)")
     p.add_argument("--data-root", help="folder holding the data set's files")
+    p.add_argument("--data-option", action="append", metavar="KEY=VALUE",
+                   help="data set option, e.g. --data-option resize=64x64 for a folder of "
+                   "images or label_mode=coarse for cifar100 (repeatable)")
     p.add_argument("--out", help="run folder (default: runs/MODEL-DATA, numbered if taken)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--force", action="store_true", help="reuse a non-empty --out folder")
@@ -68,7 +71,9 @@ def run_train(args: argparse.Namespace) -> int:
         raise ConfigError("name a model: a zoo name (lenet5), a spec file or a model folder"
                           ).at("MODEL")
     data_root = args.data_root or (saved or {}).get("data_root")
-    train = as_labelled(load_named(data_name, "train", data_root))
+    data_options = (parse_options(args.data_option, "--data-option", "resize=64x64")
+                    if args.data_option else (saved or {}).get("data_options", {}))
+    train = as_labelled(load_named(data_name, "train", data_root, data_options))
     torch.manual_seed(config.seed)
     if saved is not None and not args.model:
         model, info = rebuild(saved.get("model", {})), saved.get("model", {})
@@ -82,7 +87,8 @@ def run_train(args: argparse.Namespace) -> int:
         Path("runs") / f"{Path(args.model).stem}-{_slug(data_name)}")
     trainer = Trainer(model, config, out=out, resume=args.resume, force=args.force,
                       callbacks=[epoch_printer()], input_shape=args.input_shape,
-                      model_info=info, extra={"data_root": data_root})
+                      model_info=info,
+                      extra={"data_root": data_root, "data_options": data_options})
     print(f"training {args.model or info.get('source', 'the model')} on {data_name} "
           f"({len(train)} samples) -> {out}", file=sys.stderr)
     try:

@@ -81,7 +81,8 @@ def same_size_or_error(paths: Sequence[Path], sizes: Sequence[tuple[int, int]],
         if size != first:
             raise DataError(f"{where}: images differ in size: {paths[0]} is "
                             f"{first[0]}x{first[1]} but {path} is {size[0]}x{size[1]} (HxW); "
-                            "pass resize=(H, W) to load_dataset to resize them all, or resize the "
+                            "resize them all with resize=(H, W) in load_dataset or "
+                            "--data-option resize=HxW on the command line, or resize the "
                             "files to one size")
     return first
 

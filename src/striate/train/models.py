@@ -12,20 +12,22 @@ from striate.layers.errors import ConfigError, StriateError
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-def parse_options(pairs: list[str] | None) -> dict[str, Any]:
-    """``["width=0.5", "bn=true"]`` → ``{"width": 0.5, "bn": True}`` (YAML scalars)."""
+def parse_options(pairs: list[str] | None, flag: str = "--option",
+                  example: str = "width=0.5") -> dict[str, Any]:
+    """``["width=0.5", "bn=true"]`` → ``{"width": 0.5, "bn": True}`` (YAML scalars);
+    ``flag`` and ``example`` go into the error of a malformed pair."""
     import yaml
 
     out: dict[str, Any] = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"expected KEY=VALUE, got {pair!r}; e.g. --option width=0.5"
-                              ).at("--option")
+            raise ConfigError(f"expected KEY=VALUE, got {pair!r}; e.g. {flag} {example}"
+                              ).at(flag)
         try:
             out[key.strip()] = yaml.safe_load(value)
         except yaml.YAMLError:
-            raise ConfigError(f"cannot read the value of {pair!r}").at("--option") from None
+            raise ConfigError(f"cannot read the value of {pair!r}").at(flag) from None
     return out
 
 

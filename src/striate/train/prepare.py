@@ -108,13 +108,15 @@ class Labelled:
         return Labelled(self.x[index], self.y[index], self.classes, self.name)
 
 
-def load_named(name: str, split: str = "train", root: str | None = None) -> Any:
-    """``striate.data.load_dataset`` with an optional root folder."""
+def load_named(name: str, split: str = "train", root: str | None = None,
+               options: dict[str, Any] | None = None) -> Any:
+    """``striate.data.load_dataset`` with an optional root folder and the data set's own
+    options (``resize`` for folders, ``label_mode`` for cifar100, ...)."""
     from striate.data import load_dataset
 
     if root:
-        return load_dataset(name, split=split, root=root)
-    return load_dataset(name, split=split)
+        return load_dataset(name, split=split, root=root, **(options or {}))
+    return load_dataset(name, split=split, **(options or {}))
 
 
 def as_labelled(data: Any, split: str = "train", classes: list[str] | None = None
