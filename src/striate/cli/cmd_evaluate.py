@@ -38,8 +38,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
     name = args.data or run.data_name
     same = name == run.data_name
     root = args.data_root or (run.info.get("data_root") if same else None)
-    options = (parse_options(args.data_option, "--data-option", "resize=64x64")
-               if args.data_option else (run.info.get("data_options") or {}) if same else {})
+    if args.data_option:
+        options = parse_options(args.data_option, "--data-option", "resize=64x64")
+    else:  # the run's own options only fit the run's own data
+        options = (run.info.get("data_options") or {}) if same else {}
     data = as_labelled(load_named(name, args.split, root, options))
     metrics = run.evaluate(data, batch_size=args.batch_size)
     if args.format == "json":
